@@ -1,0 +1,18 @@
+"""`ascent monthly`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "monthly"
+HELP = "(not available yet in this build)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def main(args: argparse.Namespace) -> int:
+    print(f"ascent {NAME}: not available yet in this build", file=sys.stderr)
+    return 1

@@ -1,0 +1,224 @@
+"""The one typed settings object: TOML file, then ``ASCENT_SECTION__KEY`` environment variables.
+
+Each package owns the dataclass of its own section; this module composes them, loads and
+validates values, and renders the field reference in ``docs/SETTINGS.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler.settings import CrawlerSettings
+from intent.settings import IntentSettings
+from signals.settings import SignalSettings
+from storage.settings import StorageSettings
+
+ENV_PREFIX = "ASCENT_"
+
+
+class SettingsError(ValueError):
+    """A settings file or environment variable is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    health_host: str = field(
+        default="127.0.0.1", metadata={"doc": "Address the daemon's /healthz and /metrics listen on."}
+    )
+    health_port: int = field(
+        default=8077, metadata={"doc": "Port of /healthz and /metrics; 0 disables the endpoint."}
+    )
+    crawl_interval_s: float = field(
+        default=60.0, metadata={"doc": "Seconds between crawl passes over due sources."}
+    )
+    classify_interval_s: float = field(
+        default=60.0, metadata={"doc": "Seconds between classification passes over new documents."}
+    )
+    shutdown_grace_s: float = field(
+        default=20.0,
+        metadata={"doc": "On SIGTERM, seconds in-flight work may take before it is released."},
+    )
+    reports_dir: str = field(
+        default="reports", metadata={"doc": "Where the monthly export writes its CSV reports."}
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    crawler: CrawlerSettings = field(
+        default_factory=CrawlerSettings, metadata={"doc": "Fetching and politeness."}
+    )
+    signals: SignalSettings = field(
+        default_factory=SignalSettings, metadata={"doc": "Extraction and classification."}
+    )
+    intent: IntentSettings = field(
+        default_factory=IntentSettings, metadata={"doc": "Scoring, matrix and reports."}
+    )
+    storage: StorageSettings = field(
+        default_factory=StorageSettings, metadata={"doc": "Database connections."}
+    )
+    daemon: DaemonSettings = field(
+        default_factory=DaemonSettings, metadata={"doc": "The `ascent run` daemon."}
+    )
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, overridden by the TOML file, overridden by ASCENT_SECTION__KEY variables."""
+    raw: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        origin = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read settings file: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+    for name, value in (os.environ if env is None else env).items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        raw.setdefault(section, {})
+        if not isinstance(raw[section], dict):
+            raise SettingsError(f"{name}: [{section}] is not a section")
+        raw[section][key] = _parse_env_value(value)
+    return _build(Settings, raw, origin, "")
+
+
+def _parse_env_value(value: str) -> Any:
+    """Read an environment value as a TOML literal when it is one, else as a string."""
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _build(cls: type, raw: Mapping[str, Any], origin: str, prefix: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"{origin}: [{prefix.rstrip('.')}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        where = prefix.rstrip(".") or "top level"
+        raise SettingsError(
+            f"{origin}: unknown setting(s) {', '.join(unknown)} in {where}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(typing.cast(type, hint), value, origin, f"{prefix}{name}.")
+        else:
+            values[name] = _coerce(value, hint, f"{origin}: {prefix}{name}")
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except SettingsError:
+                continue
+        raise SettingsError(f"{where}: {value!r} is not a valid {hint}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise SettingsError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], where) for v in value] if args else list(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SettingsError(f"{where}: expected a table, got {value!r}")
+        key_type, value_type = args if args else (str, Any)
+        return {_coerce(k, key_type, where): _coerce(v, value_type, where) for k, v in value.items()}
+    if hint is Any:
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "yes", "no"}:
+            return value.lower() in {"true", "1", "yes"}
+        raise SettingsError(f"{where}: expected true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{where}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def settings_hash(settings: Settings) -> str:
+    """A stable fingerprint of every setting, recorded by runs."""
+    import hashlib
+    import json
+
+    text = json.dumps(dataclasses.asdict(settings), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def settings_reference() -> str:
+    """Markdown reference of every section and field (docs/SETTINGS.md is this text)."""
+    lines = [
+        "# Settings",
+        "",
+        "Every command takes `--config FILE` (TOML). Each key can also be set with an environment",
+        "variable `ASCENT_<SECTION>__<KEY>` (value parsed as a TOML literal, e.g.",
+        "`ASCENT_CRAWLER__CONCURRENCY=16`), which wins over the file.",
+        "This file is generated by `ascent settings --markdown`; a test keeps it in step.",
+        "",
+    ]
+    hints = typing.get_type_hints(Settings)
+    for section in dataclasses.fields(Settings):
+        cls = hints[section.name]
+        lines += [f"## [{section.name}]", "", section.metadata.get("doc", ""), ""]
+        lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
+        section_hints = typing.get_type_hints(cls)
+        for item in dataclasses.fields(cls):
+            default = (
+                item.default
+                if item.default is not dataclasses.MISSING
+                else item.default_factory()  # type: ignore[misc]
+            )
+            type_name = getattr(section_hints[item.name], "__name__", str(section_hints[item.name]))
+            doc = item.metadata.get("doc", "")
+            shown = _toml_literal(default)
+            lines.append(f"| `{item.name}` | {type_name} | `{shown}` | {doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_literal(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(str(k))} = {_toml_literal(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return str(value)

@@ -1,0 +1,1 @@
+"""The one place that talks to the database: schema, migrations and repositories."""

@@ -1,0 +1,200 @@
+"""SQLite connections: WAL, foreign keys, busy timeout, one writer, many readers.
+
+Every write goes through :meth:`Database.transaction`, which serialises writers inside the
+process with a lock and across processes with ``BEGIN IMMEDIATE``; readers use their own
+connections so they never block the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, SchemaTooNew, StorageError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _translate(exc: sqlite3.Error) -> StorageError:
+    message = str(exc).lower()
+    if "locked" in message or "busy" in message:
+        return DatabaseBusy(str(exc))
+    if "readonly" in message or "read-only" in message:
+        return DatabaseReadOnly(str(exc))
+    if "full" in message:
+        return DiskFull(str(exc))
+    return StorageError(str(exc))
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every bundled migration, oldest first."""
+    folder = resources.files("storage") / "migrations"
+    scripts = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            scripts.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+async def _configure(conn: aiosqlite.Connection) -> None:
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    conn.row_factory = aiosqlite.Row
+
+
+class Database:
+    """An open SQLite database file with one writer connection and a small reader pool."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]):
+        self.path = path
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        for reader in readers:
+            self._readers.put_nowait(reader)
+        self._all = [writer, *readers]
+
+    @classmethod
+    async def open(cls, path: str | Path, *, readers: int = 2, migrate: bool = True) -> Database:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+            await _configure(writer)
+            mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise DatabaseReadOnly(f"{path}: cannot switch to WAL journal mode")
+            reader_conns = []
+            for _ in range(readers):
+                reader = await aiosqlite.connect(path, isolation_level=None)
+                await _configure(reader)
+                await reader.execute("PRAGMA query_only = ON")
+                reader_conns.append(reader)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+        db = cls(path, writer, reader_conns)
+        if migrate:
+            await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One all-or-nothing write transaction on the single writer connection."""
+        async with self._write_lock:
+            conn = self._writer
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            try:
+                await conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await conn.execute("ROLLBACK")
+                raise _translate(exc) from exc
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read-only connection from the pool (never blocks the writer)."""
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self.reader() as conn:
+            try:
+                cursor = await conn.execute(sql, tuple(params))
+                return list(await cursor.fetchall())
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one write statement in its own transaction; returns the rows changed."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, tuple(params))
+            return cursor.rowcount
+
+    async def schema_version(self) -> int:
+        row = await self.fetchone(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        )
+        if row is None:
+            return 0
+        row = await self.fetchone("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[str]:
+        """Apply every bundled migration newer than the database, each in one transaction."""
+        applied: list[str] = []
+        async with self._write_lock:
+            await self._writer.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+        current = await self.schema_version()
+        scripts = migration_scripts()
+        newest = scripts[-1][0] if scripts else 0
+        if current > newest:
+            raise SchemaTooNew(f"{self.path}: schema version {current} is newer than {newest}")
+        for version, name, sql in scripts:
+            if version <= current:
+                continue
+            async with self.transaction() as conn:
+                for statement in _split_sql(sql):
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, time.time()),
+                )
+            applied.append(name)
+        return applied
+
+    async def integrity_check(self) -> str:
+        row = await self.fetchone("PRAGMA integrity_check")
+        return str(row[0]) if row else "no answer"
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows about quoting)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

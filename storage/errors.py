@@ -1,0 +1,27 @@
+"""Storage errors, each telling the caller whether retrying can help."""
+
+
+class StorageError(Exception):
+    """Base class of every storage failure."""
+
+    retryable: bool = False
+
+
+class DatabaseBusy(StorageError):
+    """Another process holds the write lock for longer than busy_timeout."""
+
+    retryable = True
+
+
+class DatabaseReadOnly(StorageError):
+    """The database file or its directory cannot be written."""
+
+
+class DiskFull(StorageError):
+    """The disk holding the database is full."""
+
+    retryable = True
+
+
+class SchemaTooNew(StorageError):
+    """The database was written by a newer ascent than this one."""

@@ -1,0 +1,13 @@
+"""Settings of the storage layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    readers: int = field(
+        default=2,
+        metadata={"doc": "Read-only connections kept open beside the single writer (SQLite)."},
+    )

@@ -1,0 +1,45 @@
+"""The store: every repository over one database, opened from a path or URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.customers import SqliteCustomerRepository
+from storage.db import Database
+from storage.documents import SqliteDocumentRepository
+from storage.frontier import SqliteFrontierRepository
+from storage.runs import SqliteRunRepository
+from storage.scores import SqliteScoreRepository
+from storage.settings import StorageSettings
+from storage.signals import SqliteSignalRepository
+from storage.technologies import SqliteTechnologyRepository
+
+
+class Store:
+    """Repositories sharing one database; callers depend on the repositories' Protocols."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.customers = SqliteCustomerRepository(db)
+        self.runs = SqliteRunRepository(db)
+        self.frontier = SqliteFrontierRepository(db)
+        self.documents = SqliteDocumentRepository(db)
+        self.technologies = SqliteTechnologyRepository(db)
+        self.signals = SqliteSignalRepository(db)
+        self.scores = SqliteScoreRepository(db)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_store(target: str | Path, settings: StorageSettings | None = None) -> Store:
+    """Open (and migrate) the database at a file path."""
+    settings = settings or StorageSettings()
+    db = await Database.open(Path(target), readers=settings.readers)
+    return Store(db)
