@@ -56,7 +56,7 @@ def normalise_domain(value: str) -> str:
         raise DomainError("is not a valid internationalised domain name") from exc
     if len(host) > 253 or not all(_LABEL.match(label) for label in host.split(".")):
         raise DomainError(f"{host!r} is not a valid host name")
-    parts = _extractor()(host)
-    if not parts.domain or not parts.suffix:
+    found = _extractor()(host)
+    if not found.domain or not found.suffix:
         raise DomainError(f"{host!r} has no registered domain under a public suffix")
-    return f"{parts.domain}.{parts.suffix}"
+    return f"{found.domain}.{found.suffix}"

@@ -22,9 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl customers' public web presence, turn it into explained buying "
         "signals, score fit and intent, and export propensity reports.",
     )
-    parser.add_argument(
-        "--db", default=None, help="database file (default: ./ascent.db or ASCENT_DB)"
-    )
+    parser.add_argument("--db", default=None, help="database file (default: ./ascent.db or ASCENT_DB)")
     parser.add_argument("--config", default=None, help="settings file (TOML)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:

@@ -110,8 +110,7 @@ def _build(cls: type, raw: Mapping[str, Any], origin: str, prefix: str) -> Any:
     if unknown:
         where = prefix.rstrip(".") or "top level"
         raise SettingsError(
-            f"{origin}: unknown setting(s) {', '.join(unknown)} in {where}; "
-            f"known: {', '.join(sorted(known))}"
+            f"{origin}: unknown setting(s) {', '.join(unknown)} in {where}; known: {', '.join(sorted(known))}"
         )
     values: dict[str, Any] = {}
     for name, value in raw.items():
@@ -197,9 +196,7 @@ def settings_reference() -> str:
         section_hints = typing.get_type_hints(cls)
         for item in dataclasses.fields(cls):
             default = (
-                item.default
-                if item.default is not dataclasses.MISSING
-                else item.default_factory()  # type: ignore[misc]
+                item.default if item.default is not dataclasses.MISSING else item.default_factory()  # type: ignore[misc]
             )
             type_name = getattr(section_hints[item.name], "__name__", str(section_hints[item.name]))
             doc = item.metadata.get("doc", "")

@@ -84,7 +84,11 @@ class Database:
             raise _translate(exc) from exc
         db = cls(path, writer, reader_conns)
         if migrate:
-            await db.migrate()
+            try:
+                await db.migrate()
+            except BaseException:
+                await db.close()
+                raise
         return db
 
     async def close(self) -> None:
