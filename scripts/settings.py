@@ -194,10 +194,9 @@ def settings_reference() -> str:
         lines += [f"## [{section.name}]", "", section.metadata.get("doc", ""), ""]
         lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
         section_hints = typing.get_type_hints(cls)
+        defaults = cls()
         for item in dataclasses.fields(cls):
-            default = (
-                item.default if item.default is not dataclasses.MISSING else item.default_factory()  # type: ignore[misc]
-            )
+            default = getattr(defaults, item.name)
             type_name = getattr(section_hints[item.name], "__name__", str(section_hints[item.name]))
             doc = item.metadata.get("doc", "")
             shown = _toml_literal(default)
