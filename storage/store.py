@@ -8,6 +8,7 @@ from storage.customers import SqliteCustomerRepository
 from storage.db import Database
 from storage.documents import SqliteDocumentRepository
 from storage.frontier import SqliteFrontierRepository
+from storage.jobs import SqliteJobRepository
 from storage.runs import SqliteRunRepository
 from storage.scores import SqliteScoreRepository
 from storage.settings import StorageSettings
@@ -27,6 +28,7 @@ class Store:
         self.technologies = SqliteTechnologyRepository(db)
         self.signals = SqliteSignalRepository(db)
         self.scores = SqliteScoreRepository(db)
+        self.jobs = SqliteJobRepository(db)
 
     async def close(self) -> None:
         await self.db.close()

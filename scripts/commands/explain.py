@@ -1,18 +1,104 @@
-"""`ascent explain`."""
+"""`ascent explain DOMAIN`: why a customer is where it is, with the evidence, in the terminal."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
+from typing import Any
+
+from scripts.context import settings_from, store_from
+from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND
 
 NAME = "explain"
-HELP = "(not available yet in this build)"
+HELP = "show a customer's fit, intent, cell and cluster per area with every signal and its evidence"
+
+MAX_SIGNALS = 100_000
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("domain", help="the customer's domain (any URL or host of it works)")
+    parser.add_argument("--month", help="YYYY-MM (default: the latest scored month)")
+    parser.add_argument("--json", action="store_true", help="print JSON (SPEC §10 contract)")
 
 
 def main(args: argparse.Namespace) -> int:
-    print(f"ascent {NAME}: not available yet in this build", file=sys.stderr)
-    return 1
+    return asyncio.run(_explain(args))
+
+
+async def _explain(args: argparse.Namespace) -> int:
+    from intent.domains import DomainError, normalise_domain
+    from storage.views import SqliteViewQueries
+
+    try:
+        domain = normalise_domain(args.domain)
+    except DomainError as exc:
+        print(f"ascent explain: {args.domain!r} {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    store = await store_from(args, settings_from(args))
+    async with store:
+        customer = await store.customers.by_domain(domain)
+        if customer is None:
+            print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        detail = await SqliteViewQueries(store.db).customer(customer.customer_id, args.month, MAX_SIGNALS)
+    if detail is None:
+        print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    report = explanation(domain, customer.customer_id, detail)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        from scripts.explain_view import render
+
+        render(report, detail)
+    return 0
+
+
+def explanation(domain: str, customer_id: str, detail: Any) -> dict[str, Any]:
+    """The JSON contract of SPEC §10 (plus nearest examples and key phrases as extras)."""
+    month = detail.month
+    areas = [
+        {
+            "area": p.area,
+            "fit": round(p.fit, 1),
+            "intent": round(p.intent, 1),
+            "cell": p.cell,
+            "cluster": p.cluster,
+            "fit_band": p.fit_band,
+            "intent_band": p.intent_band,
+        }
+        for p in detail.history
+        if p.month == month
+    ]
+    technologies = [
+        {"name": t.technology, "evidence": f"{t.method}: {t.evidence}", "category": t.category}
+        for t in detail.technologies
+    ]
+    signals = [
+        {
+            "signal_type": s.signal_type,
+            "url": s.url,
+            "published": s.published,
+            "confidence": round(s.confidence, 3),
+            "passage": s.passage,
+            "why_now": s.why_now,
+            "key_phrase": s.key_phrase,
+            "source_kind": s.source_kind,
+            "areas": s.areas,
+            "nearest_examples": [
+                {"text": e.text, "label": e.label, "similarity": e.similarity} for e in s.nearest_examples
+            ],
+        }
+        for s in detail.signals
+    ]
+    return {
+        "domain": domain,
+        "customer_id": customer_id,
+        "month": month,
+        "firmographics": detail.firmographics,
+        "areas": areas,
+        "technologies": technologies,
+        "signals": signals,
+    }

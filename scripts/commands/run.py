@@ -1,18 +1,43 @@
-"""`ascent run`."""
+"""`ascent run`: the daemon (crawl, classify, technographics, fit, monthly run and export)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import asyncio
+
+from scripts.context import db_path, settings_from, store_from
 
 NAME = "run"
-HELP = "(not available yet in this build)"
+HELP = "run the daemon: continuous crawl and classification, monthly run and export on the 25th"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--tick", type=float, default=1.0, help="seconds between schedule checks")
 
 
 def main(args: argparse.Namespace) -> int:
-    print(f"ascent {NAME}: not available yet in this build", file=sys.stderr)
-    return 1
+    from scripts.logs import configure_json_logging
+
+    configure_json_logging()
+    return asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from scripts.daemon import Daemon, JobRunner, Metrics, install_stop_signals, standard_jobs
+    from scripts.pipeline import PipelineStages
+    from scripts.schedule import SystemClock
+
+    settings = settings_from(args)
+    store = await store_from(args, settings)
+    async with store:
+        stages = PipelineStages(store, settings, db_path(args))
+        try:
+            clock = SystemClock()
+            runner = JobRunner(standard_jobs(stages, settings), store.jobs, clock, Metrics())
+            daemon = Daemon(runner, stages, settings, tick_s=args.tick)
+            stop = asyncio.Event()
+            install_stop_signals(stop)
+            await daemon.serve(stop)
+        finally:
+            await stages.aclose()
+    return 0
