@@ -18,6 +18,7 @@ from typing import Any
 
 from crawler.settings import CrawlerSettings
 from intent.settings import IntentSettings
+from scripts.web.settings import WebSettings
 from signals.settings import SignalSettings
 from storage.settings import StorageSettings
 
@@ -38,6 +39,9 @@ class DaemonSettings:
     )
     crawl_interval_s: float = field(
         default=60.0, metadata={"doc": "Seconds between crawl passes over due sources."}
+    )
+    crawl_max_seconds: float = field(
+        default=600.0, metadata={"doc": "Longest a single scheduled crawl pass may run, in seconds."}
     )
     classify_interval_s: float = field(
         default=60.0, metadata={"doc": "Seconds between classification passes over new documents."}
@@ -67,6 +71,9 @@ class Settings:
     )
     daemon: DaemonSettings = field(
         default_factory=DaemonSettings, metadata={"doc": "The `ascent run` daemon."}
+    )
+    web: WebSettings = field(
+        default_factory=WebSettings, metadata={"doc": "The analyst web UI (`ascent serve`)."}
     )
 
 
@@ -218,3 +225,18 @@ def _toml_literal(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     return str(value)
+
+
+def to_toml(settings: Settings) -> str:
+    """The settings as a TOML file that ``load_settings`` reads back to the same object."""
+    lines: list[str] = []
+    for section in dataclasses.fields(Settings):
+        values = dataclasses.asdict(getattr(settings, section.name))
+        tables = {k: v for k, v in values.items() if isinstance(v, dict)}
+        lines.append(f"[{section.name}]")
+        lines += [f"{key} = {_toml_literal(value)}" for key, value in values.items() if key not in tables]
+        for key, table in tables.items():
+            lines += ["", f"[{section.name}.{key}]"]
+            lines += [f"{_toml_literal(str(k))} = {_toml_literal(v)}" for k, v in table.items()]
+        lines.append("")
+    return "\n".join(lines)

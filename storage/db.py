@@ -158,20 +158,24 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self) -> list[str]:
-        """Apply every bundled migration newer than the database, each in one transaction."""
+        """Apply every bundled migration not yet applied, each in its own transaction."""
         applied: list[str] = []
         async with self._write_lock:
             await self._writer.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
-        current = await self.schema_version()
+        applied_versions = {
+            int(r[0]) for r in await self.fetchall("SELECT version FROM schema_migrations")
+        }
         scripts = migration_scripts()
         newest = scripts[-1][0] if scripts else 0
+        current = max(applied_versions, default=0)
         if current > newest:
             raise SchemaTooNew(f"{self.path}: schema version {current} is newer than {newest}")
         for version, name, sql in scripts:
-            if version <= current:
+            # Every missing migration is applied, also one numbered below the newest applied.
+            if version in applied_versions:
                 continue
             async with self.transaction() as conn:
                 for statement in _split_sql(sql):

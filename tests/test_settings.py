@@ -89,3 +89,13 @@ def test_settings_reference_is_in_step_with_the_code() -> None:
     assert documented.strip() == settings_reference().strip(), (
         "docs/SETTINGS.md is stale: regenerate it with `ascent settings --markdown > docs/SETTINGS.md`"
     )
+
+
+def test_written_settings_read_back_identically(tmp_path: Path) -> None:
+    from scripts.settings import to_toml
+
+    env = {"ASCENT_CRAWLER__RESOLVE": '{ "a.com" = "127.0.0.1:1", "www.a.com" = "127.0.0.1:1" }'}
+    settings = load_settings(None, env=env)
+    path = tmp_path / "written.toml"
+    path.write_text(to_toml(settings), encoding="utf-8")
+    assert load_settings(path, env={}) == settings

@@ -1,0 +1,214 @@
+"""Per-host gates: concurrency per host and in total, spacing between request starts,
+Retry-After and exponential back-off with jitter.
+
+Use ``async with gates.slot(host): ...`` around every request (robots.txt included). A slot
+is granted when
+
+* fewer than ``per_host_concurrency`` requests to the host are in flight,
+* at least ``max(per_host_delay, Crawl-delay)`` seconds passed since the previous request
+  *start* to the host (starts are recorded under a per-host lock, so the spacing holds for
+  concurrent waiters too),
+* the host is not penalised (429/503 Retry-After, back-off after consecutive errors), and
+* fewer than ``concurrency`` requests are in flight in total. The global slot is taken only
+  once the host is ready, so a worker waiting out a host's delay never holds a global slot.
+
+Time comes from an injectable :class:`Clock` so tests run on virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from crawler.errors import HostDeferred
+from crawler.settings import CrawlerSettings
+
+_PRUNE_ABOVE = 4096  # host states kept before idle ones are swept
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Monotonic seconds."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def parse_retry_after(value: str | float | None, *, wall_now: float | None = None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP-date; None when unusable."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return max(0.0, float(value)) if math.isfinite(value) else None
+    text = value.strip()[:100]
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    now = time.time() if wall_now is None else wall_now
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass
+class _Host:
+    concurrency: asyncio.Semaphore
+    start_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_start: float = -math.inf
+    blocked_until: float = -math.inf
+    errors: int = 0
+    waiting: int = 0
+    active: int = 0
+
+
+class HostGates:
+    def __init__(
+        self,
+        settings: CrawlerSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ):
+        settings = settings or CrawlerSettings()
+        self.settings = settings
+        self._clock = clock or SystemClock()
+        self._rng = rng or random.Random()
+        self._global = asyncio.Semaphore(max(1, settings.concurrency))
+        self._hosts: dict[str, _Host] = {}
+        self._crawl_delays: dict[str, float] = {}
+        self.in_flight = 0  # requests holding a slot now (for progress and metrics)
+
+    # --- configuration from robots.txt -----------------------------------------------
+
+    def set_crawl_delay(self, host: str, seconds: float | None) -> None:
+        """Record a host's robots.txt Crawl-delay (capped at ``max_crawl_delay``)."""
+        host = host.lower()
+        if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+            self._crawl_delays.pop(host, None)
+            return
+        if len(self._crawl_delays) >= 100_000 and host not in self._crawl_delays:
+            self._crawl_delays.pop(next(iter(self._crawl_delays)))
+        self._crawl_delays[host] = min(float(seconds), self.settings.max_crawl_delay)
+
+    def spacing(self, host: str) -> float:
+        """Minimum seconds between two request starts to the host."""
+        return max(self.settings.per_host_delay, self._crawl_delays.get(host.lower(), 0.0))
+
+    # --- outcomes ------------------------------------------------------------------------
+
+    def penalise(self, host: str, retry_after: str | float | None = None) -> float:
+        """Count an error (429, 5xx, network) and keep the host quiet; returns the wait.
+
+        The wait is the larger of the server's Retry-After (capped at ``max_retry_after_s``)
+        and an exponential back-off with jitter over consecutive errors.
+        """
+        state = self._state(host)
+        state.errors += 1
+        exponent = min(state.errors - 1, 30)
+        backoff = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2**exponent)
+        backoff *= 0.5 + 0.5 * self._rng.random()  # jitter: hosts that failed together spread
+        asked = parse_retry_after(retry_after)
+        if asked is not None:
+            asked = min(asked, self.settings.max_retry_after_s)
+        wait = max(backoff, asked or 0.0)
+        state.blocked_until = max(state.blocked_until, self._clock.now() + wait)
+        return wait
+
+    def succeeded(self, host: str) -> None:
+        """A normal response: consecutive-error back-off starts over."""
+        state = self._hosts.get(host.lower())
+        if state is not None:
+            state.errors = 0
+
+    def errors(self, host: str) -> int:
+        state = self._hosts.get(host.lower())
+        return state.errors if state else 0
+
+    def delay_for(self, host: str) -> float:
+        """Seconds until a request to the host could start (0 when it could start now)."""
+        state = self._hosts.get(host.lower())
+        if state is None:
+            return 0.0
+        return max(0.0, self._ready_at(host.lower(), state) - self._clock.now())
+
+    # --- the gate ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def slot(self, host: str, *, max_wait_s: float | None = None) -> AsyncIterator[None]:
+        """Hold one request slot for the host. With ``max_wait_s``, raise HostDeferred
+        instead of waiting longer than that (so a worker can pick other work)."""
+        host = host.lower()
+        state = self._state(host)
+        state.waiting += 1
+        try:
+            async with state.concurrency:
+                async with state.start_lock:
+                    await self._wait_until_ready(host, state, max_wait_s)
+                    await self._global.acquire()
+                    state.last_start = self._clock.now()
+                state.active += 1
+                self.in_flight += 1
+                try:
+                    yield
+                finally:
+                    state.active -= 1
+                    self.in_flight -= 1
+                    self._global.release()
+        finally:
+            state.waiting -= 1
+
+    async def _wait_until_ready(self, host: str, state: _Host, max_wait_s: float | None) -> None:
+        # A loop, because penalise() may push the host back while we sleep.
+        while True:
+            wait = self._ready_at(host, state) - self._clock.now()
+            if wait <= 0:
+                return
+            if max_wait_s is not None and wait > max_wait_s:
+                raise HostDeferred(
+                    f"{host}: next request allowed in {wait:.1f}s",
+                    retry_at=self._clock.now() + wait,
+                )
+            await self._clock.sleep(wait)
+
+    def _ready_at(self, host: str, state: _Host) -> float:
+        return max(state.last_start + self.spacing(host), state.blocked_until)
+
+    def _state(self, host: str) -> _Host:
+        host = host.lower()
+        state = self._hosts.get(host)
+        if state is None:
+            if len(self._hosts) >= _PRUNE_ABOVE:
+                self._prune()
+            state = _Host(asyncio.Semaphore(max(1, self.settings.per_host_concurrency)))
+            self._hosts[host] = state
+        return state
+
+    def _prune(self) -> None:
+        """Forget hosts with nothing pending: dropping them changes no future decision."""
+        now = self._clock.now()
+        for name, state in list(self._hosts.items()):
+            if (
+                state.waiting == 0
+                and state.active == 0
+                and state.errors == 0
+                and self._ready_at(name, state) <= now
+            ):
+                del self._hosts[name]

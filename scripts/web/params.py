@@ -1,0 +1,89 @@
+"""Query-string parsing for the UI: every value is validated, capped and whitelisted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, urlencode
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CELL = re.compile(r"^[A-Za-z0-9]{1,8}$")
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+MAX_TEXT = 200
+MAX_PAGE = 1_000_000
+CLUSTERS = ("Act now", "Evaluate", "Nurture", "Educate")
+FLAGS = (
+    "HasAzure",
+    "HasM365",
+    "HasD365",
+    "HasSurface",
+    "HasCopilot",
+    "HasE5",
+    "HasGoogle",
+    "HasAWS",
+    "HasSalesforce",
+    "HasZoom",
+)
+COHORTS = (
+    "Azure_M365NoAzure",
+    "M365_MoveToCloud",
+    "M365_UpsellExisting",
+    "M365_Copilot",
+    "Surface_Acquire_1_49Seats",
+    "Surface_Acquire_50PlusSeats",
+    "Surface_Upsell_1_24Devices",
+    "Surface_Upsell_25PlusDevices",
+    "D365BC_MigrateOnPrem",
+    "Security_UpsellE5",
+)
+
+
+class BadParameter(ValueError):
+    """A query parameter is malformed; the message names it (shown to the user as a 400)."""
+
+
+def text(params: Mapping[str, str], name: str) -> str | None:
+    value = params.get(name, "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_TEXT or any(ord(ch) < 0x20 for ch in value):
+        raise BadParameter(f"{name}: too long or contains control characters")
+    return value
+
+
+def choice(params: Mapping[str, str], name: str, allowed: Iterable[str]) -> str | None:
+    value = text(params, name)
+    if value is None:
+        return None
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise BadParameter(f"{name}: {value[:40]!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def pattern(params: Mapping[str, str], name: str, regex: re.Pattern[str]) -> str | None:
+    value = text(params, name)
+    if value is not None and not regex.match(value):
+        raise BadParameter(f"{name}: malformed value")
+    return value
+
+
+def page(params: Mapping[str, str], name: str = "page") -> int:
+    value = params.get(name, "").strip()
+    if not value:
+        return 1
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise BadParameter(f"{name}: expected a page number between 1 and {MAX_PAGE}")
+    return int(value)
+
+
+def link(path: str, params: Mapping[str, object], **changes: object) -> str:
+    """A URL with the given query, changes applied; empty values are left out."""
+    merged = {**params, **changes}
+    query = {k: str(v) for k, v in merged.items() if v not in (None, "", False)}
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def customer_path(customer_id: str, month: str | None = None) -> str:
+    path = "/customers/" + quote(customer_id, safe="")
+    return path + ("?" + urlencode({"month": month}) if month else "")

@@ -1,0 +1,27 @@
+"""Settings of the analyst web UI (section [web])."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = field(default="127.0.0.1", metadata={"doc": "Address `ascent serve` listens on."})
+    port: int = field(default=8080, metadata={"doc": "Port `ascent serve` listens on."})
+    page_size: int = field(default=50, metadata={"doc": "Customers per page of the customer list (10-500)."})
+    feed_page_size: int = field(default=50, metadata={"doc": "Signals per page of the signal feed (10-500)."})
+    customer_signal_limit: int = field(
+        default=500, metadata={"doc": "Most signals shown on one customer page (newest first)."}
+    )
+    csv_max_rows: int = field(
+        default=200_000, metadata={"doc": "Most rows one CSV download of the customer list holds."}
+    )
+    facet_cache_s: float = field(
+        default=60.0,
+        metadata={"doc": "Seconds the month list, areas and filter choices are cached."},
+    )
+    count_cache_s: float = field(
+        default=60.0,
+        metadata={"doc": "Seconds the number of customers of one filtered list is cached."},
+    )

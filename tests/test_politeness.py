@@ -1,0 +1,188 @@
+"""Per-host gates on virtual time: spacing, concurrency, Retry-After, back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import heapq
+import itertools
+import random
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import pytest
+
+from crawler.errors import HostDeferred
+from crawler.politeness import HostGates, parse_retry_after
+from crawler.settings import CrawlerSettings
+
+T = TypeVar("T")
+
+
+class VirtualClock:
+    """Sleeps resolve in time order, instantly: virtual time jumps to the next wake-up once
+    every runnable task has had its turn."""
+
+    def __init__(self) -> None:
+        self._now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self._now + max(0.0, seconds), next(self._seq), future))
+        await future
+
+    async def run(self, work: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(work)
+        for _ in range(100_000):
+            for _ in range(50):
+                await asyncio.sleep(0)
+                if task.done():
+                    return task.result()
+            if not self._sleepers:
+                continue
+            wake = self._sleepers[0][0]
+            self._now = max(self._now, wake)
+            while self._sleepers and self._sleepers[0][0] <= self._now:
+                heapq.heappop(self._sleepers)[2].set_result(None)
+        raise AssertionError("virtual clock: work never finished")
+
+
+class Recorder:
+    def __init__(self, gates: HostGates, clock: VirtualClock):
+        self.gates, self.clock = gates, clock
+        self.starts: dict[str, list[float]] = {}
+        self.active: dict[str, int] = {}
+        self.max_active: dict[str, int] = {}
+        self.total_active = 0
+        self.max_total = 0
+
+    async def request(self, host: str, duration: float) -> None:
+        async with self.gates.slot(host):
+            self.starts.setdefault(host, []).append(self.clock.now())
+            self.active[host] = self.active.get(host, 0) + 1
+            self.max_active[host] = max(self.max_active.get(host, 0), self.active[host])
+            self.total_active += 1
+            self.max_total = max(self.max_total, self.total_active)
+            await self.clock.sleep(duration)
+            self.active[host] -= 1
+            self.total_active -= 1
+
+
+def gaps(starts: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(starts)]
+
+
+def setup(**overrides: object) -> tuple[HostGates, VirtualClock, Recorder]:
+    settings = CrawlerSettings(**overrides)  # type: ignore[arg-type]
+    clock = VirtualClock()
+    gates = HostGates(settings, clock=clock, rng=random.Random(7))
+    return gates, clock, Recorder(gates, clock)
+
+
+async def test_spacing_between_starts_and_per_host_concurrency() -> None:
+    _gates, clock, rec = setup(per_host_delay=1.0, per_host_concurrency=2, concurrency=64)
+    await clock.run(asyncio.gather(*(rec.request("a.example", 5.0) for _ in range(8))))
+    starts = rec.starts["a.example"]
+    assert len(starts) == 8
+    assert min(gaps(starts)) >= 1.0 - 1e-9
+    assert rec.max_active["a.example"] == 2
+    # two in flight from t=0 and t=1; the third waits for the first to finish at t=5
+    assert starts[:3] == [0.0, 1.0, 5.0]
+
+
+async def test_crawl_delay_wins_when_larger_and_is_capped() -> None:
+    gates, clock, rec = setup(per_host_delay=1.0, per_host_concurrency=4, max_crawl_delay=10.0)
+    gates.set_crawl_delay("slow.example", 3.0)
+    gates.set_crawl_delay("greedy.example", 86_400.0)
+    await clock.run(
+        asyncio.gather(
+            *(rec.request("slow.example", 0.1) for _ in range(4)),
+            *(rec.request("greedy.example", 0.1) for _ in range(3)),
+            *(rec.request("plain.example", 0.1) for _ in range(3)),
+        )
+    )
+    assert gaps(rec.starts["slow.example"]) == pytest.approx([3.0, 3.0, 3.0])
+    assert gaps(rec.starts["greedy.example"]) == pytest.approx([10.0, 10.0])
+    assert gaps(rec.starts["plain.example"]) == pytest.approx([1.0, 1.0])
+    # hosts do not wait for each other
+    assert rec.starts["slow.example"][0] == rec.starts["plain.example"][0] == 0.0
+
+
+async def test_global_concurrency_limit() -> None:
+    _gates, clock, rec = setup(per_host_delay=0.0, per_host_concurrency=2, concurrency=3)
+    hosts = [f"h{i}.example" for i in range(5)]
+    await clock.run(asyncio.gather(*(rec.request(h, 2.0) for h in hosts for _ in range(2))))
+    assert rec.max_total == 3
+    assert max(rec.max_active.values()) <= 2
+    assert sum(len(s) for s in rec.starts.values()) == 10
+
+
+async def test_waiting_for_spacing_holds_no_global_slot() -> None:
+    _gates, clock, rec = setup(per_host_delay=10.0, per_host_concurrency=1, concurrency=1)
+    # the second a.example request waits 10 s for spacing; b.example must not wait behind it
+    await clock.run(
+        asyncio.gather(
+            rec.request("a.example", 0.5), rec.request("a.example", 0.5), rec.request("b.example", 0.5)
+        )
+    )
+    assert rec.starts["b.example"] == [0.5]
+    assert rec.starts["a.example"] == [0.0, 10.0]
+
+
+async def test_retry_after_seconds_and_date_push_the_host_back() -> None:
+    gates, clock, rec = setup(per_host_delay=1.0, backoff_base_s=1.0)
+    await clock.run(rec.request("busy.example", 0.0))
+    assert gates.penalise("busy.example", "120") == 120.0
+    assert gates.delay_for("busy.example") == pytest.approx(120.0)
+    await clock.run(rec.request("busy.example", 0.0))
+    assert rec.starts["busy.example"] == [0.0, 120.0]
+    http_date = email.utils.formatdate(time.time() + 300, usegmt=True)
+    wait = gates.penalise("busy.example", http_date)
+    assert 295 <= wait <= 301
+    # a hostile Retry-After is capped
+    assert gates.penalise("other.example", "999999999") == 3600.0
+
+
+async def test_exponential_backoff_with_jitter_and_reset() -> None:
+    gates, _clock, _ = setup(backoff_base_s=2.0, backoff_max_s=60.0)
+    waits = [gates.penalise("flaky.example") for _ in range(8)]
+    for n, wait in enumerate(waits):
+        full = min(60.0, 2.0 * 2**n)
+        assert full / 2 <= wait <= full
+    assert waits[-1] >= 30.0
+    assert gates.errors("flaky.example") == 8
+    gates.succeeded("flaky.example")
+    assert gates.errors("flaky.example") == 0
+    assert gates.penalise("flaky.example") <= 2.0
+
+
+async def test_max_wait_defers_instead_of_blocking_a_worker() -> None:
+    gates, _clock, _ = setup(per_host_delay=1.0)
+    gates.penalise("down.example", 600)
+    with pytest.raises(HostDeferred) as caught:
+        async with gates.slot("down.example", max_wait_s=5.0):
+            pass
+    assert caught.value.retry_at == pytest.approx(600.0)
+    assert caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 0.0), ("17", 17.0), (3.5, 3.5), ("soon", None), ("", None), (None, None), ("-5", None)],
+)
+def test_parse_retry_after(value: str | float | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+def test_parse_retry_after_http_dates() -> None:
+    now = 1_800_000_000.0
+    past = email.utils.formatdate(now - 60, usegmt=True)
+    future = email.utils.formatdate(now + 90, usegmt=True)
+    assert parse_retry_after(future, wall_now=now) == 90.0
+    assert parse_retry_after(past, wall_now=now) == 0.0
