@@ -109,8 +109,12 @@ class RobotsRules:
         found: list[str] = []
         robots_url = self.origin + "/robots.txt"
         for entry in self.parser.sitemaps:
-            url = urljoin(robots_url, str(entry).strip())
-            if urlsplit(url).scheme in ("http", "https") and url not in found:
+            try:
+                url = urljoin(robots_url, str(entry).strip())
+                scheme = urlsplit(url).scheme
+            except ValueError:  # e.g. "http://[::1" — one bad line must not hide the others
+                continue
+            if scheme in ("http", "https") and url not in found:
                 found.append(url)
             if len(found) >= _MAX_SITEMAPS:
                 break

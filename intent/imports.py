@@ -314,7 +314,7 @@ def parse_text(kind: str, name: str, content: str, result: ImportResult | None =
         result.errors.append(f"{name}:1: {header_name}: required column is missing")
     known = {c.header for c in spec.columns}
     for extra in (h for h in positions if h not in known):
-        result.warnings.append(f"{name}:1: {extra}: unknown column ignored")
+        result.warnings.append(f"{name}:1: {extra!r}: unknown column ignored")
     if missing:
         return result
     seen: dict[tuple[Any, ...], int] = {}

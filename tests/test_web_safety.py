@@ -64,8 +64,10 @@ def test_safe_href_allows_only_web_links() -> None:
 
 
 def test_neutralise_cell_prefixes_formula_starters() -> None:
-    for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+    for value in ("=1+1", "+1", "-1+1", "-A1", "@SUM(A1)", "\tx", "\rx", "  =1+1"):
         assert neutralise_cell(value) == "'" + value
+    assert neutralise_cell("-5.00") == "'-5.00"  # text that looks like a number is still text
+    assert neutralise_cell(-5.5) == "-5.5"  # a number stays a number
     assert neutralise_cell("Contoso") == "Contoso"
     assert neutralise_cell(None) == ""
     assert neutralise_cell(42) == "42"

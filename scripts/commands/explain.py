@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any
 
@@ -48,12 +49,21 @@ async def _explain(args: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND
     report = explanation(domain, customer.customer_id, detail)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json_text(report))
     else:
         from scripts.explain_view import render
 
         render(report, detail)
     return 0
+
+
+_C1 = re.compile(r"[\x7f-\x9f]")
+
+
+def json_text(report: dict[str, Any]) -> str:
+    """JSON with non-ASCII kept readable but C1 controls (e.g. the 8-bit CSI) escaped."""
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def explanation(domain: str, customer_id: str, detail: Any) -> dict[str, Any]:

@@ -1,18 +1,65 @@
-"""`ascent monthly`."""
+"""`ascent monthly --month YYYY-MM`: score a month (idempotent; records its inputs)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
 
+from scripts.context import settings_from, store_from
+from scripts.exits import EXIT_BAD_INPUT
+
 NAME = "monthly"
-HELP = "(not available yet in this build)"
+HELP = "score a month: fit, intent, matrix, clusters, cohorts, whitespace (rerun = same rows)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--month", required=True, help="the month to score, YYYY-MM")
+    parser.add_argument(
+        "--refit", action="store_true", help="retrain this quarter's fit models instead of reusing them"
+    )
+    parser.add_argument("--json", action="store_true", help="print the run's inputs and summary as JSON")
 
 
 def main(args: argparse.Namespace) -> int:
-    print(f"ascent {NAME}: not available yet in this build", file=sys.stderr)
-    return 1
+    from intent.monthly import MonthError, month_bounds
+
+    try:
+        month_bounds(args.month)
+    except MonthError as exc:
+        print(f"ascent monthly: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return asyncio.run(_monthly(args))
+
+
+async def _monthly(args: argparse.Namespace) -> int:
+    from intent.matrix import MatrixError
+    from intent.monthly import run_month
+
+    settings = settings_from(args)
+    store = await store_from(args, settings)
+    async with store:
+        try:
+            result = await run_month(store.scores, store.runs, args.month, settings.intent, refit=args.refit)
+        except MatrixError as exc:
+            print(f"ascent monthly: settings: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps({"run_id": result.run_id, "inputs": result.inputs, "summary": result.summary}))
+        return 0
+    inputs, summary = result.inputs, result.summary
+    print(
+        f"month {result.month} (run {result.run_id}): {inputs['customers']} customers, "
+        f"{inputs['signals']['read']} signals read ({inputs['signals']['published_in_month']} "
+        f"published this month), settings {inputs['settings_hash']}"
+    )
+    for area, fit in inputs["models"]["fit"].items():
+        clusters = ", ".join(f"{name} {count}" for name, count in summary["clusters"][area].items())
+        print(f"  {area:<9} fit {fit['method']} ({fit['model_version']}, {fit['positives']} won)  {clusters}")
+    seconds = sum(summary["seconds"].values())
+    print(
+        f"wrote {summary['propensity_rows']} propensity and {summary['intent_rows']} intent rows"
+        f" in {seconds:.1f} s"
+    )
+    return 0

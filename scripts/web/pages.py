@@ -217,28 +217,32 @@ async def customers_csv(request: Request) -> Response:
         buffer.write("\ufeff")  # a BOM so spreadsheet programs read UTF-8
         writer.writerow(CSV_COLUMNS)
         async for row in ui.views.iter_customers(flt, ui.web.csv_max_rows):
+            text = [
+                neutralise_cell(v)
+                for v in (
+                    row.customer_id,
+                    row.account_name,
+                    row.domain,
+                    row.industry,
+                    row.country,
+                    row.sub_segment,
+                )
+            ]
+            # Numbers we format ourselves are data, never formulas: they stay numbers.
             writer.writerow(
                 [
-                    neutralise_cell(v)
-                    for v in (
-                        row.customer_id,
-                        row.account_name,
-                        row.domain,
-                        row.industry,
-                        row.country,
-                        row.sub_segment,
-                        row.org_size,
-                        row.month,
-                        row.area,
-                        f"{row.fit:.1f}",
-                        row.fit_band,
-                        f"{row.intent:.1f}",
-                        row.intent_band,
-                        row.cell,
-                        row.cluster,
-                        "" if row.potential_revenue is None else f"{row.potential_revenue:.2f}",
-                        ";".join(row.cohorts),
-                    )
+                    *text,
+                    row.org_size,
+                    neutralise_cell(row.month),
+                    neutralise_cell(row.area),
+                    f"{row.fit:.1f}",
+                    neutralise_cell(row.fit_band),
+                    f"{row.intent:.1f}",
+                    neutralise_cell(row.intent_band),
+                    neutralise_cell(row.cell),
+                    neutralise_cell(row.cluster),
+                    "" if row.potential_revenue is None else f"{row.potential_revenue:.2f}",
+                    neutralise_cell(";".join(row.cohorts)),
                 ]
             )
             if buffer.tell() > 64_000:

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from intent.reports import neutralise
+
 MAX_URL_CHARS = 2048
-# Characters that make a spreadsheet treat a cell as a formula (or hide its start).
-FORMULA_PREFIXES = frozenset("=+-@\t\r")
 
 
 def highlight(passage: str, key_phrase: str) -> Markup:
@@ -54,8 +54,5 @@ def safe_href(url: str | None) -> str | None:
 
 
 def neutralise_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not evaluate as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in FORMULA_PREFIXES:
-        return "'" + text
-    return text
+    """A CSV cell that a spreadsheet will not evaluate as a formula (the reports' rule)."""
+    return "" if value is None else str(neutralise(value))
