@@ -111,10 +111,10 @@ class RobotsRules:
         for entry in self.parser.sitemaps:
             try:
                 url = urljoin(robots_url, str(entry).strip())
-                scheme = urlsplit(url).scheme
+                parts = urlsplit(url)
             except ValueError:  # e.g. "http://[::1" — one bad line must not hide the others
                 continue
-            if scheme in ("http", "https") and url not in found:
+            if parts.scheme in ("http", "https") and parts.netloc and url not in found:
                 found.append(url)
             if len(found) >= _MAX_SITEMAPS:
                 break

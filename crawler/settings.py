@@ -35,3 +35,136 @@ class CrawlerSettings:
         default=1.0,
         metadata={"doc": "Minimum seconds between requests to one host (Crawl-delay wins when larger)."},
     )
+    http_nameservers: list[str] = field(
+        default_factory=list,
+        metadata={
+            "doc": "DNS servers ('ip' or 'ip:port') the fetcher resolves host names with; "
+            "empty = the system resolver. The resolve map is consulted first."
+        },
+    )
+    max_body_bytes: int = field(
+        default=5_000_000,
+        metadata={
+            "doc": "Largest response body kept, counted after decompression and enforced while "
+            "streaming; a larger body is a 'too_large' fetch error."
+        },
+    )
+    fetch_deadline_s: float = field(
+        default=20.0,
+        metadata={"doc": "Total seconds one fetch may take, all redirects, headers and body included."},
+    )
+    connect_timeout_s: float = field(
+        default=5.0, metadata={"doc": "Seconds to open one TCP (and TLS) connection."}
+    )
+    max_redirects: int = field(
+        default=5, metadata={"doc": "Redirect hops followed per fetch (each hop is checked again)."}
+    )
+    robots_cache_s: float = field(
+        default=86_400.0,
+        metadata={"doc": "Seconds a fetched robots.txt is trusted (RFC 9309: at most 24 hours)."},
+    )
+    robots_retry_s: float = field(
+        default=600.0,
+        metadata={
+            "doc": "After a robots.txt 5xx or network error the host is treated as disallowed; "
+            "seconds until robots.txt is tried again."
+        },
+    )
+    robots_max_bytes: int = field(
+        default=512_000, metadata={"doc": "Bytes of robots.txt parsed (RFC 9309: at least 500 KiB)."}
+    )
+    max_crawl_delay: float = field(
+        default=60.0,
+        metadata={"doc": "Largest Crawl-delay honoured, in seconds (larger values are capped)."},
+    )
+    max_retry_after_s: float = field(
+        default=3_600.0,
+        metadata={"doc": "Largest Retry-After (429/503) honoured per host, in seconds."},
+    )
+    backoff_base_s: float = field(
+        default=5.0,
+        metadata={"doc": "Back-off after the first consecutive error on a host; doubles per error."},
+    )
+    backoff_max_s: float = field(
+        default=3_600.0, metadata={"doc": "Longest back-off after consecutive errors on a host."}
+    )
+    dns_timeout_s: float = field(
+        default=5.0, metadata={"doc": "Seconds one technographics DNS lookup may take."}
+    )
+    parse_timeout_s: float = field(
+        default=10.0,
+        metadata={"doc": "Seconds an isolated parse of fetched bytes may take before its worker is killed."},
+    )
+    parse_workers: int = field(
+        default=1, metadata={"doc": "Worker processes that parse fetched bytes (feeds, HTML)."}
+    )
+    seed_scheme: str = field(
+        default="https",
+        metadata={"doc": "Scheme of the homepage URL seeded for each customer domain (http or https)."},
+    )
+    forum_hosts: list[str] = field(
+        default_factory=list,
+        metadata={
+            "doc": "Public forum hosts whose threads are followed when a customer's pages link "
+            "to them (their threads become 'forum' sources of that customer)."
+        },
+    )
+    common_paths: list[str] = field(
+        default_factory=lambda: [
+            "/blog",
+            "/news",
+            "/press",
+            "/newsroom",
+            "/careers",
+            "/jobs",
+            "/feed",
+            "/rss",
+            "/atom.xml",
+            "/sitemap.xml",
+        ],
+        metadata={"doc": "Paths probed on every customer domain for blogs, newsrooms, careers and feeds."},
+    )
+    lease_s: float = field(
+        default=300.0,
+        metadata={
+            "doc": "Seconds a leased source stays in flight; a crawler killed mid-visit "
+            "gives it back when the lease expires (sooner after a restart on the same machine)."
+        },
+    )
+    revisit_min_s: float = field(
+        default=900.0, metadata={"doc": "Shortest interval between two visits of one source."}
+    )
+    revisit_max_s: float = field(
+        default=14 * 86_400.0, metadata={"doc": "Longest interval between two visits of one source."}
+    )
+    source_retry_base_s: float = field(
+        default=300.0,
+        metadata={"doc": "Delay before retrying a failed source; doubles per consecutive failure."},
+    )
+    source_retry_max_s: float = field(
+        default=86_400.0, metadata={"doc": "Longest delay before retrying a failed source."}
+    )
+    max_feed_entries: int = field(
+        default=200, metadata={"doc": "Entries read from one feed (newest first); the rest are ignored."}
+    )
+    max_sitemap_urls: int = field(
+        default=5_000, metadata={"doc": "URLs taken from one sitemap or sitemap index."}
+    )
+    max_sources_per_customer: int = field(
+        default=2_000,
+        metadata={"doc": "Sources kept per customer; links found beyond it are not followed."},
+    )
+    near_duplicate_bits: int = field(
+        default=3,
+        metadata={
+            "doc": "Pages whose 64-bit simhash differs from an already stored page of the same "
+            "customer in at most this many bits are near-duplicates and not stored again; -1 disables."
+        },
+    )
+    fetch_retries: int = field(
+        default=1,
+        metadata={
+            "doc": "Retries within one visit, after the host's back-off, when a connection "
+            "fails or a response breaks off (other errors wait for the source's next try)."
+        },
+    )

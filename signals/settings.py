@@ -15,3 +15,72 @@ class SignalSettings:
         },
     )
     batch_size: int = field(default=64, metadata={"doc": "Passages embedded per model call."})
+    examples_dir: str = field(
+        default="",
+        metadata={
+            "doc": "Folder of labelled examples (<label>.jsonl); empty = the examples bundled "
+            "with ascent (signals/examples)."
+        },
+    )
+    classifier: str = field(
+        default="svm+kw",
+        metadata={
+            "doc": "Classifier over embeddings: svm+kw (linear SVM on the embedding plus keyword "
+            "features: taxonomy cues and word n-grams; the measured best), svm, logreg+kw, "
+            "logreg, knn+kw, knn, prototype+kw or prototype."
+        },
+    )
+    min_confidence: float = field(
+        default=0.5,
+        metadata={
+            "doc": "Floor under every per-type threshold: a passage becomes a signal only when "
+            "its calibrated confidence reaches max(this, the type's fitted threshold)."
+        },
+    )
+    threshold_policy: str = field(
+        default="f1",
+        metadata={
+            "doc": "How per-type thresholds are chosen on cross-validated predictions of the "
+            "training examples: f1 (the threshold with the best F1 of the type) or precision "
+            "(the lowest threshold whose precision reaches target_precision)."
+        },
+    )
+    target_precision: float = field(
+        default=0.9,
+        metadata={"doc": "Precision each type must reach under threshold_policy = precision."},
+    )
+    cache_classifier: bool = field(
+        default=True,
+        metadata={
+            "doc": "Keep the fitted classifier in the user cache folder, keyed by the examples "
+            "hash and the model, so later processes start without refitting."
+        },
+    )
+    documents_per_batch: int = field(
+        default=32, metadata={"doc": "Documents leased and classified together by one worker."}
+    )
+    lease_s: float = field(
+        default=600.0,
+        metadata={
+            "doc": "Seconds a worker holds a leased document before another worker may take it "
+            "over (a crashed worker's documents come back after this)."
+        },
+    )
+    max_passages_per_document: int = field(
+        default=400,
+        metadata={"doc": "Passages classified per document at most (the rest are ignored)."},
+    )
+    max_passage_chars: int = field(
+        default=400, metadata={"doc": "Longest passage, in characters, before it is split."}
+    )
+    max_stdin_line_chars: int = field(
+        default=2000,
+        metadata={"doc": "`classify --stdin` truncates longer input lines to this many characters."},
+    )
+    boilerplate_min_pages: int = field(
+        default=3,
+        metadata={
+            "doc": "A passage already seen on at least this many other pages of the same "
+            "customer's site is boilerplate: stored, but not classified."
+        },
+    )

@@ -1,10 +1,402 @@
-"""Passages, the embedding cache and buying signals with their explanations."""
+"""Passages, the embedding cache and buying signals with their explanations.
+
+Classification of a document is all-or-nothing: :meth:`SqliteSignalRepository.save_analysis`
+replaces the document's passages and signals and marks it classified in one transaction, so a
+crash leaves every document with all of its passages or none. Documents are leased to one
+classifying worker at a time (``classify_lease_owner`` / ``classify_lease_until``).
+"""
 
 from __future__ import annotations
 
+import json
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
 from storage.db import Database
+
+# A stored body larger than this after decompression is cut (the crawler caps bodies anyway).
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PendingDocument:
+    document_id: int
+    customer_id: str
+    account_name: str
+    domain: str
+    url: str
+    kind: str
+    source_kind: str
+    title: str | None
+    published: str | None
+    language: str | None
+    content_type: str | None
+    fetched_at: float
+    body: bytes
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    position: int
+    text: str
+    passage_hash: str
+    is_boilerplate: bool = False
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    position: int  # the passage it comes from
+    signal_type: str
+    family: str
+    polarity: int
+    confidence: float
+    areas: list[str]
+    key_phrase: str
+    why_now: str
+    nearest_examples: list[dict[str, Any]]
+    model: str
+
+
+@dataclass(frozen=True)
+class DocumentAnalysis:
+    document_id: int
+    title: str | None
+    published: str | None
+    language: str | None
+    text: str
+    passages: list[NewPassage] = field(default_factory=list)
+    signals: list[NewSignal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Signal:
+    signal_id: int
+    customer_id: str
+    document_id: int
+    passage_id: int
+    signal_type: str
+    family: str
+    polarity: int
+    confidence: float
+    areas: list[str]
+    passage: str
+    key_phrase: str
+    url: str
+    source_kind: str
+    published: str | None
+    detected_at: float
+    why_now: str
+    nearest_examples: list[dict[str, Any]]
+    model: str
+
+
+class SignalRepository(Protocol):
+    async def lease_pending(
+        self, owner: str, limit: int, lease_s: float, now: float | None = None
+    ) -> list[PendingDocument]: ...
+    async def release(self, owner: str, document_ids: Sequence[int]) -> None: ...
+    async def pending_count(self) -> int: ...
+    async def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
+    async def put_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None: ...
+    async def site_page_counts(
+        self,
+        customer_id: str,
+        hashes: Sequence[str],
+        exclude_url: str,
+        before: tuple[float, int],
+        exclude_documents: Sequence[int] = (),
+    ) -> dict[str, int]: ...
+    async def save_analysis(self, owner: str, analysis: DocumentAnalysis) -> bool: ...
+    async def by_customer(self, customer_id: str, limit: int | None = None) -> list[Signal]: ...
+    async def counts_by_type(self, customer_id: str | None = None) -> dict[str, int]: ...
+    async def passage_count(self, document_id: int | None = None) -> int: ...
+
+
+_CHUNK = 500
 
 
 class SqliteSignalRepository:
     def __init__(self, db: Database):
         self.db = db
+
+    # --------------------------------------------------------------- leasing documents
+
+    async def lease_pending(
+        self, owner: str, limit: int, lease_s: float, now: float | None = None
+    ) -> list[PendingDocument]:
+        """Lease up to ``limit`` unclassified documents (oldest first) whose lease is free or
+        expired; another worker cannot take them until the lease ends."""
+        now = time.time() if now is None else now
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT document_id FROM documents WHERE classified_at IS NULL"
+                " AND (classify_lease_until IS NULL OR classify_lease_until < ?"
+                "      OR classify_lease_owner = ?)"
+                " ORDER BY fetched_at, document_id LIMIT ?",
+                (now, owner, max(0, limit)),
+            )
+            ids = [int(r[0]) for r in await cursor.fetchall()]
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                await conn.execute(
+                    "UPDATE documents SET classify_lease_owner = ?, classify_lease_until = ?"
+                    f" WHERE document_id IN ({','.join('?' * len(chunk))})",
+                    (owner, now + lease_s, *chunk),
+                )
+        if not ids:
+            return []
+        rows: list[Any] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows.extend(
+                await self.db.fetchall(
+                    "SELECT d.document_id, d.customer_id, c.account_name, c.domain, d.url, d.kind,"
+                    " d.source_kind, d.title, d.published, d.language, d.content_type,"
+                    " d.fetched_at, d.body FROM documents d"
+                    " JOIN customers c ON c.customer_id = d.customer_id"
+                    f" WHERE d.document_id IN ({','.join('?' * len(chunk))})"
+                    " ORDER BY d.fetched_at, d.document_id",
+                    chunk,
+                )
+            )
+        return [_pending(r) for r in rows]
+
+    async def release(self, owner: str, document_ids: Sequence[int]) -> None:
+        """Give leased documents back (e.g. on shutdown) without classifying them."""
+        ids = list(document_ids)
+        async with self.db.transaction() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                await conn.execute(
+                    "UPDATE documents SET classify_lease_owner = NULL, classify_lease_until = NULL"
+                    f" WHERE classify_lease_owner = ? AND document_id IN ({','.join('?' * len(chunk))})",
+                    (owner, *chunk),
+                )
+
+    async def pending_count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM documents WHERE classified_at IS NULL")
+        return int(row[0]) if row else 0
+
+    # --------------------------------------------------------------- embedding cache
+
+    async def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = await self.db.fetchall(
+                "SELECT passage_hash, dim, vector FROM embeddings WHERE model = ?"
+                f" AND passage_hash IN ({','.join('?' * len(chunk))})",
+                (model, *chunk),
+            )
+            for row in rows:
+                vector = np.frombuffer(bytes(row[2]), dtype="<f4")
+                if len(vector) == int(row[1]):
+                    found[str(row[0])] = vector.astype(np.float32)
+        return found
+
+    async def put_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        if not vectors:
+            return
+        rows = [
+            (key, model, int(np.asarray(v).shape[-1]), np.asarray(v, dtype="<f4").tobytes())
+            for key, v in vectors.items()
+        ]
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO embeddings(passage_hash, model, dim, vector) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    async def embedding_count(self, model: str | None = None) -> int:
+        if model is None:
+            row = await self.db.fetchone("SELECT COUNT(*) FROM embeddings")
+        else:
+            row = await self.db.fetchone("SELECT COUNT(*) FROM embeddings WHERE model = ?", (model,))
+        return int(row[0]) if row else 0
+
+    # --------------------------------------------------------------- boilerplate
+
+    async def site_page_counts(
+        self,
+        customer_id: str,
+        hashes: Sequence[str],
+        exclude_url: str,
+        before: tuple[float, int],
+        exclude_documents: Sequence[int] = (),
+    ) -> dict[str, int]:
+        """For each passage hash: on how many other URLs of the customer's site it was seen in
+        documents fetched before ``before`` = (fetched_at, document_id), not counting
+        ``exclude_documents`` (the caller's own batch). Counting only earlier documents makes a
+        reclassification give the same answer as the first pass."""
+        counts: dict[str, int] = {}
+        wanted = list(dict.fromkeys(hashes))
+        fetched_at, document_id = before
+        skip = list(exclude_documents)[:_CHUNK] or [-1]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = await self.db.fetchall(
+                "SELECT p.passage_hash, COUNT(DISTINCT d.url) FROM passages p"
+                " JOIN documents d ON d.document_id = p.document_id"
+                f" WHERE p.customer_id = ? AND p.passage_hash IN ({','.join('?' * len(chunk))})"
+                " AND d.url != ? AND (d.fetched_at < ? OR (d.fetched_at = ? AND d.document_id < ?))"
+                f" AND d.document_id NOT IN ({','.join('?' * len(skip))})"
+                " GROUP BY p.passage_hash",
+                (customer_id, *chunk, exclude_url, fetched_at, fetched_at, document_id, *skip),
+            )
+            counts.update((str(r[0]), int(r[1])) for r in rows)
+        return counts
+
+    # --------------------------------------------------------------- saving
+
+    async def save_analysis(self, owner: str, analysis: DocumentAnalysis) -> bool:
+        """Replace the document's passages and signals and mark it extracted and classified,
+        in one transaction. Returns False (and writes nothing) when the lease was lost."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT d.customer_id, d.url, d.source_kind, d.classify_lease_owner,"
+                " d.classify_lease_until FROM documents d WHERE d.document_id = ?",
+                (analysis.document_id,),
+            )
+            row = await cursor.fetchone()
+            if row is None or row[3] != owner:
+                return False
+            customer_id, url, source_kind = str(row[0]), str(row[1]), str(row[2])
+            await conn.execute("DELETE FROM signals WHERE document_id = ?", (analysis.document_id,))
+            await conn.execute("DELETE FROM passages WHERE document_id = ?", (analysis.document_id,))
+            passage_ids: dict[int, int] = {}
+            texts: dict[int, str] = {}
+            for passage in analysis.passages:
+                cursor = await conn.execute(
+                    "INSERT INTO passages(document_id, customer_id, position, text, passage_hash,"
+                    " is_boilerplate) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        analysis.document_id,
+                        customer_id,
+                        passage.position,
+                        passage.text,
+                        passage.passage_hash,
+                        int(passage.is_boilerplate),
+                    ),
+                )
+                passage_ids[passage.position] = int(cursor.lastrowid or 0)
+                texts[passage.position] = passage.text
+            for signal in analysis.signals:
+                if signal.position not in passage_ids:
+                    raise ValueError(f"signal for unknown passage {signal.position}")
+                await conn.execute(
+                    "INSERT OR REPLACE INTO signals(customer_id, document_id, passage_id,"
+                    " signal_type, family, polarity, confidence, areas, passage, key_phrase, url,"
+                    " source_kind, published, detected_at, why_now, nearest_examples, model)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        customer_id,
+                        analysis.document_id,
+                        passage_ids[signal.position],
+                        signal.signal_type,
+                        signal.family,
+                        signal.polarity,
+                        float(signal.confidence),
+                        json.dumps(signal.areas),
+                        texts[signal.position],
+                        signal.key_phrase,
+                        url,
+                        source_kind,
+                        analysis.published,
+                        now,
+                        signal.why_now,
+                        json.dumps(signal.nearest_examples, ensure_ascii=False),
+                        signal.model,
+                    ),
+                )
+            await conn.execute(
+                "UPDATE documents SET title = ?, published = ?, language = ?, text = ?,"
+                " extracted_at = ?, classified_at = ?, classify_lease_owner = NULL,"
+                " classify_lease_until = NULL WHERE document_id = ?",
+                (
+                    analysis.title,
+                    analysis.published,
+                    analysis.language,
+                    analysis.text,
+                    now,
+                    now,
+                    analysis.document_id,
+                ),
+            )
+        return True
+
+    # --------------------------------------------------------------- reading
+
+    async def by_customer(self, customer_id: str, limit: int | None = None) -> list[Signal]:
+        """A customer's signals, newest first (by publish date, then detection time)."""
+        sql = (
+            "SELECT * FROM signals WHERE customer_id = ?"
+            " ORDER BY published IS NULL, published DESC, detected_at DESC, signal_id DESC"
+        )
+        params: list[Any] = [customer_id]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_signal(r) for r in await self.db.fetchall(sql, params)]
+
+    async def by_document(self, document_id: int) -> list[Signal]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM signals WHERE document_id = ? ORDER BY passage_id", (document_id,)
+        )
+        return [_signal(r) for r in rows]
+
+    async def counts_by_type(self, customer_id: str | None = None) -> dict[str, int]:
+        if customer_id is None:
+            rows = await self.db.fetchall("SELECT signal_type, COUNT(*) FROM signals GROUP BY signal_type")
+        else:
+            rows = await self.db.fetchall(
+                "SELECT signal_type, COUNT(*) FROM signals WHERE customer_id = ? GROUP BY signal_type",
+                (customer_id,),
+            )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def passage_count(self, document_id: int | None = None) -> int:
+        if document_id is None:
+            row = await self.db.fetchone("SELECT COUNT(*) FROM passages")
+        else:
+            row = await self.db.fetchone(
+                "SELECT COUNT(*) FROM passages WHERE document_id = ?", (document_id,)
+            )
+        return int(row[0]) if row else 0
+
+
+def _pending(row: Any) -> PendingDocument:
+    raw = bytes(row["body"] or b"")
+    try:
+        decompressor = zlib.decompressobj()
+        body = decompressor.decompress(raw, MAX_BODY_BYTES)
+    except zlib.error:
+        body = b""
+    return PendingDocument(
+        document_id=int(row["document_id"]),
+        customer_id=str(row["customer_id"]),
+        account_name=str(row["account_name"]),
+        domain=str(row["domain"]),
+        url=str(row["url"]),
+        kind=str(row["kind"]),
+        source_kind=str(row["source_kind"]),
+        title=row["title"],
+        published=row["published"],
+        language=row["language"],
+        content_type=row["content_type"],
+        fetched_at=float(row["fetched_at"]),
+        body=body,
+    )
+
+
+def _signal(row: Any) -> Signal:
+    data = dict(row)
+    data["areas"] = json.loads(data["areas"] or "[]")
+    data["nearest_examples"] = json.loads(data["nearest_examples"] or "[]")
+    return Signal(**data)

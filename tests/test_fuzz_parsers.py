@@ -144,11 +144,6 @@ def test_feed_external_entity_is_never_resolved() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="crawler/feeds.py hands DOCTYPE entity declarations to expat, which expands a "
-    "billion-laughs DTD until its amplification limit: ~5 s CPU and ~70 MB for 800 bytes",
-    strict=True,
-)
 def test_feed_entity_expansion_is_cheap() -> None:
     from crawler.feeds import parse_feed
 
@@ -161,10 +156,6 @@ def test_feed_entity_expansion_is_cheap() -> None:
     assert (process.memory_info().rss - before) / 1e6 < 30
 
 
-@pytest.mark.xfail(
-    reason="crawler/feeds.py _parse_json_feed catches ValueError but not RecursionError",
-    strict=True,
-)
 def test_deeply_nested_json_feed_does_not_raise() -> None:
     from crawler.feeds import parse_feed
 
@@ -202,11 +193,6 @@ def test_robots_sitemap_line_with_a_broken_ipv6_host_is_skipped() -> None:
     assert rules.sitemaps() == ["https://r.example/s.xml"]
 
 
-@pytest.mark.xfail(
-    reason="crawler/urls.py _percent_decode_strict encodes a lone surrogate with 'utf-8' "
-    "and raises UnicodeEncodeError instead of returning None",
-    strict=True,
-)
 def test_url_with_a_lone_surrogate_in_an_escaped_host_is_refused() -> None:
     from crawler.urls import normalize_url
 
@@ -215,10 +201,6 @@ def test_url_with_a_lone_surrogate_in_an_escaped_host_is_refused() -> None:
     assert normalize_url(url) is None
 
 
-@pytest.mark.xfail(
-    reason="crawler/urls.py _normalize_authority returns the user-info part unencoded",
-    strict=True,
-)
 def test_url_user_info_is_percent_encoded() -> None:
     from crawler.urls import normalize_url
 

@@ -15,12 +15,6 @@ LOCAL_FEED = (
 )
 
 
-@pytest.mark.xfail(
-    reason="crawler/feeds.py passes the body to feedparser.parse as bytes, and feedparser "
-    "tries open(body) first: a body that names a local file is read from disk (a body of "
-    "b'/dev/zero' would exhaust memory); wrap it in io.BytesIO",
-    strict=True,
-)
 def test_a_body_that_names_a_local_file_is_not_read_from_disk(tmp_path: Path) -> None:
     local = tmp_path / "feed.xml"
     local.write_text(LOCAL_FEED, encoding="utf-8")

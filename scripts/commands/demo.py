@@ -1,18 +1,40 @@
-"""`ascent demo`."""
+"""`ascent demo`: fixture web, import, crawl, classify, month, reports, validation, summary."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from pathlib import Path
 
 NAME = "demo"
-HELP = "(not available yet in this build)"
+HELP = "run everything end to end, offline, on a local fixture web of fictional companies"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--companies", type=int, default=300, help="fictional companies (default 300)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("demo-out"), help="output folder (default ./demo-out)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="fixture world seed")
 
 
 def main(args: argparse.Namespace) -> int:
-    print(f"ascent {NAME}: not available yet in this build", file=sys.stderr)
-    return 1
+    if not 10 <= args.companies <= 10_000:
+        print("ascent demo: --companies must be between 10 and 10000", file=sys.stderr)
+        return 2
+    return asyncio.run(_demo(args))
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from scripts.demo import DEMO_MONTH, run_demo
+    from scripts.demo_summary import print_summary
+    from storage.store import open_store
+
+    console = Console()
+    result = await run_demo(args.companies, args.out, args.seed, console)
+    async with await open_store(args.out / "ascent.db") as store:
+        await print_summary(console, store, result, DEMO_MONTH)
+    return 0

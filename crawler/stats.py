@@ -1,0 +1,74 @@
+"""Counters of a crawl pass, for the progress bar, the summary and the daemon's metrics."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CrawlStats:
+    started: float = field(default_factory=time.monotonic)
+    hosts: set[str] = field(default_factory=set)
+    fetches: int = 0
+    pages: int = 0
+    not_modified: int = 0
+    unchanged: int = 0
+    documents: int = 0
+    feed_entries: int = 0
+    near_duplicates: int = 0
+    discovered: int = 0
+    robots_blocked: int = 0
+    bytes: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+
+    def fetched(self, host: str, size: int) -> None:
+        self.hosts.add(host)
+        self.fetches += 1
+        self.bytes += size
+
+    def error(self, error_class: str) -> None:
+        self.errors[error_class] += 1
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def elapsed_s(self) -> float:
+        return max(time.monotonic() - self.started, 1e-9)
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.fetches / self.elapsed_s
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hosts": len(self.hosts),
+            "fetches": self.fetches,
+            "pages": self.pages,
+            "not_modified": self.not_modified,
+            "unchanged": self.unchanged,
+            "documents": self.documents,
+            "feed_entries": self.feed_entries,
+            "near_duplicates": self.near_duplicates,
+            "discovered": self.discovered,
+            "robots_blocked": self.robots_blocked,
+            "bytes": self.bytes,
+            "errors": dict(sorted(self.errors.items())),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "pages_per_s": round(self.pages_per_s, 2),
+        }
+
+    def summary_line(self) -> str:
+        errors = ", ".join(f"{k}={v}" for k, v in sorted(self.errors.items())) or "none"
+        return (
+            f"hosts={len(self.hosts)} fetches={self.fetches} pages={self.pages} "
+            f"documents={self.documents} feed_entries={self.feed_entries} "
+            f"not_modified={self.not_modified} unchanged={self.unchanged} "
+            f"bytes={self.bytes} pages/s={self.pages_per_s:.1f} "
+            f"errors={self.error_count} ({errors})"
+        )

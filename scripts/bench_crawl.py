@@ -1,0 +1,183 @@
+"""Crawl throughput against the fixture web: our crawler vs a raw concurrent httpx GET loop.
+
+    python -m scripts.bench_crawl [--companies 100] [--concurrency 64] [--per-host 2]
+
+The fixture web runs in its own process (so its CPU is not charged to either side). Phase 1
+runs one ``crawl --once`` pass of our crawler (robots.txt, gates, parsing in the isolated
+pool, discovery, SQLite writes) and records every URL it fetched, robots.txt included.
+Phase 2 fetches exactly those URLs with a bare ``httpx.AsyncClient`` loop under the same
+politeness (the same per-host and global concurrency, the same per-host delay, Crawl-delay
+ignored on both sides). Printed: both rates in pages/s, their ratio (target >= 0.8) and the
+crawler's peak RSS. Offline: loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+
+def _serve(companies: int, seed: int, ports: Any, stop: Any) -> None:
+    from scripts.fixture_web import FixtureWeb, World
+
+    async def main() -> None:
+        world = World.generate(companies=companies, seed=seed)
+        async with FixtureWeb(world, port=0, dns_port=None) as web:
+            ports.put(web.port)
+            while not stop.is_set():
+                await asyncio.sleep(0.2)
+
+    asyncio.run(main())
+
+
+class _Recording:
+    """Wraps the crawler's fetcher and remembers every URL requested (robots.txt too)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.urls: list[str] = []
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Any:
+        self.urls.append(url)
+        return await self.inner.fetch(url, etag=etag, last_modified=last_modified)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def _ours(args: argparse.Namespace, port: int, folder: Path) -> tuple[list[str], float, Any]:
+    from crawler.settings import CrawlerSettings
+    from intent.imports import parse_file
+    from scripts.commands.crawl import open_crawler
+    from scripts.fixture_web import World
+    from scripts.settings import Settings
+    from storage.store import open_store
+
+    world = World.generate(companies=args.companies, seed=args.seed)
+    address = f"127.0.0.1:{port}"
+    settings = replace(
+        CrawlerSettings(),
+        allow_private_addresses=True,
+        resolve={host: address for host in world.hosts()},
+        seed_scheme="http",
+        forum_hosts=[world.forum_host],
+        concurrency=args.concurrency,
+        per_host_concurrency=args.per_host,
+        per_host_delay=args.delay,
+        max_crawl_delay=0.0,
+        parse_workers=args.parse_workers,
+    )
+    store = await open_store(folder / "bench.db")
+    recorders: list[_Recording] = []
+
+    def wrap(inner: Any) -> Any:
+        recorders.append(_Recording(inner))
+        return recorders[-1]
+
+    async with store:
+        result = parse_file("customers", world.write_csv(folder / "csv")["customers"])
+        await store.customers.upsert_all(result.records)
+        async with open_crawler(Settings(crawler=settings), store, wrap_fetcher=wrap) as crawler:
+            started = time.perf_counter()
+            stats = await crawler.run(once=True)
+            elapsed = time.perf_counter() - started
+    return recorders[0].urls, elapsed, stats
+
+
+class _ToFixture(httpx.AsyncBaseTransport):
+    """Sends every request to the fixture web, keeping the Host header (like --resolve)."""
+
+    def __init__(self, port: int, limits: httpx.Limits):
+        self.port = port
+        self.inner = httpx.AsyncHTTPTransport(limits=limits)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(host="127.0.0.1", port=self.port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def _raw(args: argparse.Namespace, port: int, urls: list[str]) -> float:
+    limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=args.concurrency)
+    overall = asyncio.Semaphore(args.concurrency)
+    per_host: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(args.per_host))
+    last_start: dict[str, float] = defaultdict(float)
+    async with httpx.AsyncClient(
+        transport=_ToFixture(port, limits), follow_redirects=True, timeout=20.0
+    ) as client:
+
+        async def get(url: str) -> None:
+            host = urlsplit(url).hostname or ""
+            async with per_host[host]:
+                wait = last_start[host] + args.delay - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                last_start[host] = time.monotonic()
+                async with overall:
+                    try:
+                        response = await client.get(url)
+                        await response.aread()
+                    except httpx.HTTPError:
+                        pass
+
+        started = time.perf_counter()
+        await asyncio.gather(*(get(url) for url in urls))
+        return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--companies", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--per-host", type=int, default=2)
+    parser.add_argument("--delay", type=float, default=0.0, help="per-host delay, both sides")
+    parser.add_argument("--parse-workers", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    stop = context.Event()
+    server = context.Process(target=_serve, args=(args.companies, args.seed, ports, stop), daemon=True)
+    server.start()
+    port = ports.get(timeout=120)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            urls, ours_s, stats = asyncio.run(_ours(args, port, Path(folder)))
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        raw_s = asyncio.run(_raw(args, port, urls))
+    finally:
+        stop.set()
+        server.join(timeout=10)
+    ours_rate = len(urls) / ours_s
+    raw_rate = len(urls) / raw_s
+    print(
+        f"companies={args.companies} concurrency={args.concurrency} "
+        f"per_host={args.per_host} delay={args.delay}"
+    )
+    print(f"fetches={len(urls)} (robots.txt included) documents={stats.documents} errors={stats.error_count}")
+    print(f"ours: {ours_s:.2f} s  {ours_rate:.1f} pages/s  (crawl, parse, discover, store)")
+    print(f"raw httpx loop: {raw_s:.2f} s  {raw_rate:.1f} pages/s  (same URLs, GET only)")
+    print(f"ratio ours/raw: {ours_rate / raw_rate:.2f}  (target >= 0.8)")
+    print(f"peak RSS of the crawler process: {peak_rss / 1e6:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

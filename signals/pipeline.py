@@ -1,0 +1,355 @@
+"""The classify step: stored documents → main text → passages → embeddings (cached) →
+signals with explanations, written back one document per transaction.
+
+Workers lease documents (``classify_lease_owner`` / ``classify_lease_until``) so several can
+run against one database; a document whose lease expires (its worker died) is picked up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from signals.classify import Prediction, SignalClassifier
+from signals.embed import CachedEmbedder, Embedder
+from signals.explain import Explanation, explain
+from signals.settings import SignalSettings
+from signals.taxonomy import NONE, default_taxonomy
+from storage.signals import (
+    DocumentAnalysis,
+    NewPassage,
+    NewSignal,
+    PendingDocument,
+    SignalRepository,
+)
+
+MIN_PASSAGE_CHARS = 12
+
+
+@dataclass(frozen=True)
+class PassageResult:
+    """One classified passage (what ``classify --stdin --json`` prints per line)."""
+
+    text: str
+    signal_type: str
+    confidence: float
+    areas: list[str]
+    explanation: Explanation
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "signal_type": self.signal_type,
+            "confidence": round(self.confidence, 4),
+            "areas": self.areas,
+            "explanation": self.explanation.as_json(),
+        }
+
+
+def classify_texts(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    classifier: SignalClassifier,
+    *,
+    encode: Callable[[Sequence[str]], np.ndarray] | None = None,
+    company: str | None = None,
+    published: str | None = None,
+) -> list[PassageResult]:
+    """Label, confidence, areas and explanation of each passage (vectors row-aligned)."""
+    taxonomy = default_taxonomy()
+    predictions: list[Prediction] = classifier.predict(vectors, texts)
+    results = []
+    for text, vector, prediction in zip(texts, vectors, predictions, strict=True):
+        results.append(
+            PassageResult(
+                text=text,
+                signal_type=prediction.label,
+                confidence=prediction.confidence,
+                areas=taxonomy.areas_for(prediction.label, text),
+                explanation=explain(
+                    text,
+                    prediction.label,
+                    vector,
+                    classifier,
+                    company=company,
+                    published=published,
+                    encode=encode,
+                ),
+            )
+        )
+    return results
+
+
+@dataclass
+class ClassifyStats:
+    documents: int = 0
+    lost_leases: int = 0
+    failed: int = 0
+    passages: int = 0
+    boilerplate: int = 0
+    classified_passages: int = 0
+    signals: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class _Prepared:
+    document: PendingDocument
+    title: str | None
+    published: str | None
+    language: str | None
+    text: str
+    passages: list[NewPassage]
+
+
+def _prepare(document: PendingDocument, settings: SignalSettings) -> _Prepared:
+    """Decode and extract the main text and cut it into passages (CPU only, no I/O)."""
+    from signals.extract import extract_html
+    from signals.passages import passage_hash, split_passages
+
+    page = extract_html(document.body, url=document.url, content_type=document.content_type)
+    if document.kind == "feed_entry":
+        # the feed's own title and date are authoritative for its entries
+        title = document.title or page.title
+        published = document.published or page.published
+    else:
+        title = page.title or document.title
+        published = page.published or document.published
+    pieces = split_passages(page.text, max_chars=settings.max_passage_chars)
+    passages: list[NewPassage] = []
+    for text in pieces[: settings.max_passages_per_document]:
+        text = " ".join(text.split())
+        if text:
+            passages.append(NewPassage(len(passages), text, passage_hash(text)))
+    return _Prepared(document, title, published, page.language or document.language, page.text, passages)
+
+
+class ClassifyPipeline:
+    """Classifies pending documents from a :class:`SignalRepository`."""
+
+    def __init__(
+        self,
+        repository: SignalRepository,
+        embedder: Embedder,
+        classifier: SignalClassifier,
+        settings: SignalSettings | None = None,
+        *,
+        owner: str | None = None,
+    ):
+        self.repository = repository
+        self.embedder = embedder
+        self.cached = CachedEmbedder(embedder, repository)
+        self.classifier = classifier
+        self.settings = settings or SignalSettings()
+        self.owner = owner or worker_id()
+        self.boilerplate_min_pages = self.settings.boilerplate_min_pages
+
+    async def run(
+        self,
+        *,
+        max_documents: int | None = None,
+        progress: Callable[[ClassifyStats], None] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> ClassifyStats:
+        """Classify pending documents until none are left (or ``max_documents``, or ``stop``)."""
+        stats = ClassifyStats()
+        started = time.perf_counter()
+        while stop is None or not stop.is_set():
+            want = self.settings.documents_per_batch
+            if max_documents is not None:
+                want = min(want, max_documents - stats.documents - stats.lost_leases)
+                if want <= 0:
+                    break
+            batch = await self.repository.lease_pending(self.owner, want, self.settings.lease_s)
+            if not batch:
+                break
+            await self._classify_batch(batch, stats, progress)
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    async def _classify_batch(
+        self,
+        batch: list[PendingDocument],
+        stats: ClassifyStats,
+        progress: Callable[[ClassifyStats], None] | None,
+    ) -> None:
+        prepared = await asyncio.to_thread(self._prepare_all, batch)
+        await self._mark_boilerplate(prepared)
+        # one embedding call for the whole batch: the model is fastest on full batches
+        todo = [
+            (i, p)
+            for i, item in enumerate(prepared)
+            for p in item.passages
+            if not p.is_boilerplate and len(p.text) >= MIN_PASSAGE_CHARS
+        ]
+        vectors = await self.cached.encode([p.text for _, p in todo], [p.passage_hash for _, p in todo])
+        results: list[list[tuple[NewPassage, PassageResult]]] = [[] for _ in prepared]
+        taxonomy = default_taxonomy()
+        if todo:
+            predictions = self.classifier.predict(vectors, [p.text for _, p in todo])
+            for (index, passage), vector, prediction in zip(todo, vectors, predictions, strict=True):
+                if prediction.label == NONE:
+                    continue
+                document = prepared[index].document
+                # key phrases come from the cues here (encode=None): a model call per signal
+                # would cost more than the passage itself and repeat on every reclassification
+                result = PassageResult(
+                    text=passage.text,
+                    signal_type=prediction.label,
+                    confidence=prediction.confidence,
+                    areas=taxonomy.areas_for(prediction.label, passage.text),
+                    explanation=explain(
+                        passage.text,
+                        prediction.label,
+                        vector,
+                        self.classifier,
+                        company=document.account_name,
+                        published=prepared[index].published,
+                    ),
+                )
+                results[index].append((passage, result))
+        stats.embedded = self.cached.embedded
+        stats.reused = self.cached.reused
+        stats.classified_passages += len(todo)
+        for item, found in zip(prepared, results, strict=True):
+            await self._save(item, found, stats)
+            if progress is not None:
+                progress(stats)
+
+    def _prepare_all(self, batch: list[PendingDocument]) -> list[_Prepared]:
+        prepared = []
+        for document in batch:
+            try:
+                prepared.append(_prepare(document, self.settings))
+            except Exception:
+                prepared.append(_Prepared(document, document.title, document.published, None, "", []))
+        return prepared
+
+    async def _mark_boilerplate(self, prepared: list[_Prepared]) -> None:
+        """Mark passages already seen on enough other pages of the customer's site.
+
+        Pages are taken in batch order, as if saved one by one: the first pages carrying a
+        passage keep it (a press release quoted on three pages still yields its signal once),
+        later ones see it as boilerplate.
+        """
+        earlier: dict[tuple[str, str], set[str]] = {}
+        batch_ids = [item.document.document_id for item in prepared]
+        for item in prepared:
+            document = item.document
+            counts = await self.repository.site_page_counts(
+                document.customer_id,
+                [p.passage_hash for p in item.passages],
+                document.url,
+                (document.fetched_at, document.document_id),
+                batch_ids,
+            )
+            marked = []
+            for passage in item.passages:
+                key = (document.customer_id, passage.passage_hash)
+                others = earlier.get(key, set()) - {document.url}
+                pages = counts.get(passage.passage_hash, 0) + len(others)
+                marked.append(
+                    NewPassage(
+                        passage.position,
+                        passage.text,
+                        passage.passage_hash,
+                        pages >= self.boilerplate_min_pages,
+                    )
+                )
+            for passage in item.passages:
+                earlier.setdefault((document.customer_id, passage.passage_hash), set()).add(document.url)
+            item.passages = marked
+
+    async def _save(
+        self,
+        item: _Prepared,
+        found: list[tuple[NewPassage, PassageResult]],
+        stats: ClassifyStats,
+    ) -> None:
+        taxonomy = default_taxonomy()
+        signals = []
+        for passage, result in found:
+            signal_type = taxonomy.get(result.signal_type)
+            signals.append(
+                NewSignal(
+                    position=passage.position,
+                    signal_type=result.signal_type,
+                    family=signal_type.family,
+                    polarity=signal_type.polarity,
+                    confidence=result.confidence,
+                    areas=result.areas,
+                    key_phrase=result.explanation.key_phrase,
+                    why_now=result.explanation.why_now,
+                    nearest_examples=result.explanation.as_json()["nearest_examples"],  # type: ignore[arg-type]
+                    model=self.embedder.name,
+                )
+            )
+        analysis = DocumentAnalysis(
+            document_id=item.document.document_id,
+            title=item.title,
+            published=item.published,
+            language=item.language,
+            text=item.text,
+            passages=item.passages,
+            signals=signals,
+        )
+        if not await self.repository.save_analysis(self.owner, analysis):
+            stats.lost_leases += 1
+            return
+        stats.documents += 1
+        stats.passages += len(item.passages)
+        stats.boilerplate += sum(1 for p in item.passages if p.is_boilerplate)
+        stats.signals += len(signals)
+        for signal in signals:
+            stats.by_type[signal.signal_type] = stats.by_type.get(signal.signal_type, 0) + 1
+
+
+def load_models(settings: SignalSettings) -> tuple[Embedder, SignalClassifier]:
+    """The embedder and the fitted classifier of these settings, loaded once per process."""
+    from signals.classify import get_classifier
+    from signals.embed import load_embedder
+
+    embedder = load_embedder(settings.model, settings.batch_size)
+    classifier = get_classifier(
+        embedder,
+        examples_dir=settings.examples_dir,
+        method=settings.classifier,
+        target_precision=settings.target_precision,
+        min_confidence=settings.min_confidence,
+        threshold_policy=settings.threshold_policy,
+        persist=settings.cache_classifier,
+    )
+    return embedder, classifier
+
+
+async def classify_pending(
+    repository: SignalRepository,
+    settings: SignalSettings | None = None,
+    *,
+    max_documents: int | None = None,
+    progress: Callable[[ClassifyStats], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> ClassifyStats:
+    """One classification pass over the pending documents (what the daemon schedules)."""
+    settings = settings or SignalSettings()
+    embedder, classifier = await asyncio.to_thread(load_models, settings)
+    pipeline = ClassifyPipeline(repository, embedder, classifier, settings)
+    return await pipeline.run(max_documents=max_documents, progress=progress, stop=stop)

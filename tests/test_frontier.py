@@ -1,0 +1,128 @@
+"""The frontier and document repositories on a real SQLite file."""
+
+from __future__ import annotations
+
+from storage.documents import NewDocument, to_signed64, to_unsigned64
+from storage.frontier import FetchLogEntry, FetchOutcome, NewSource
+from storage.store import Store
+
+
+async def _customer(store: Store, cid: str = "C1", domain: str = "contoso.com") -> None:
+    await store.db.execute(
+        "INSERT INTO customers(customer_id, account_name, domain, org_size, sub_segment)"
+        " VALUES (?, ?, ?, 10, 'Small')",
+        (cid, cid, domain),
+    )
+
+
+def _src(url: str, host: str = "contoso.com", due: float = 0.0, cid: str = "C1") -> NewSource:
+    return NewSource(customer_id=cid, url=url, host=host, kind="page", next_due_at=due)
+
+
+async def test_add_is_idempotent_and_lease_is_exclusive(store: Store) -> None:
+    await _customer(store)
+    urls = [f"https://contoso.com/{i}" for i in range(5)]
+    assert await store.frontier.add_sources([_src(u) for u in urls], now=100) == 5
+    assert await store.frontier.add_sources([_src(u) for u in urls], now=100) == 0
+    first = await store.frontier.lease_due(3, "a", 60, now=100)
+    second = await store.frontier.lease_due(10, "b", 60, now=100)
+    assert len(first) == 3 and len(second) == 2
+    assert not {s.source_id for s in first} & {s.source_id for s in second}
+    assert await store.frontier.lease_due(10, "c", 60, now=100) == []
+    # A dead crawler's leases expire and the sources come back.
+    again = await store.frontier.lease_due(10, "c", 60, now=161)
+    assert len(again) == 5
+    assert await store.frontier.lease_owners() == ["c"]
+    assert await store.frontier.release_owner("c") == 5
+    assert await store.frontier.due_count(now=161) == 5
+
+
+async def test_lease_respects_due_time_and_per_host_cap(store: Store) -> None:
+    await _customer(store)
+    await store.frontier.add_sources(
+        [_src(f"https://a.contoso.com/{i}", "a.contoso.com") for i in range(10)]
+        + [_src(f"https://b.contoso.com/{i}", "b.contoso.com") for i in range(10)]
+        + [_src("https://c.contoso.com/later", "c.contoso.com", due=500)],
+        now=0,
+    )
+    batch = await store.frontier.lease_due(100, "w", 60, now=100, per_host=2)
+    assert sorted(s.host for s in batch) == ["a.contoso.com"] * 2 + ["b.contoso.com"] * 2
+    # Hosts already at their cap get nothing more until a lease is released.
+    assert await store.frontier.lease_due(100, "w", 60, now=100, per_host=2) == []
+    await store.frontier.release([batch[0].source_id], "w")
+    assert len(await store.frontier.lease_due(100, "w", 60, now=100, per_host=2)) == 1
+
+
+async def test_complete_records_validators_and_log(store: Store) -> None:
+    await _customer(store)
+    await store.frontier.add_sources([_src("https://contoso.com/")], now=0)
+    (source,) = await store.frontier.lease_due(1, "w", 60, now=1)
+    await store.frontier.complete(
+        FetchOutcome(
+            source_id=source.source_id,
+            fetched_at=2,
+            next_due_at=1000,
+            revisit_interval_s=998,
+            http_status=200,
+            etag='"v1"',
+            last_modified="Mon, 01 Jan 2026 00:00:00 GMT",
+            content_hash="h1",
+        ),
+        FetchLogEntry(url=source.url, host=source.host, started_at=1, duration_ms=5, status=200, bytes=10),
+    )
+    # A later 304 keeps the validators it does not repeat.
+    await store.frontier.complete(
+        FetchOutcome(
+            source_id=source.source_id,
+            fetched_at=3,
+            next_due_at=2000,
+            revisit_interval_s=1000,
+            http_status=304,
+        ),
+        FetchLogEntry(url=source.url, host=source.host, started_at=3, duration_ms=1, error_class="deadline"),
+    )
+    after = await store.frontier.get(source.source_id)
+    assert after is not None
+    assert (after.etag, after.content_hash, after.last_status, after.lease_owner) == ('"v1"', "h1", 304, None)
+    assert await store.frontier.error_counts() == {"deadline": 1}
+    assert len(await store.frontier.fetch_log()) == 2
+    assert await store.frontier.next_due_at() == 2000
+
+
+async def test_host_backoff_skips_the_host(store: Store) -> None:
+    await _customer(store)
+    await store.frontier.add_sources([_src("https://contoso.com/")], now=0)
+    await store.frontier.record_host("contoso.com", ok=False, backoff_until=50)
+    assert await store.frontier.lease_due(10, "w", 60, now=10) == []
+    state = await store.frontier.host_state("contoso.com")
+    assert state is not None and state.error_count == 1
+    assert len(await store.frontier.lease_due(10, "w", 60, now=60)) == 1
+    await store.frontier.record_host("contoso.com", ok=True)
+    state = await store.frontier.host_state("contoso.com")
+    assert state is not None and state.error_count == 0
+
+
+async def test_documents_one_row_per_version(store: Store) -> None:
+    await _customer(store)
+
+    def doc(url: str, digest: str, body: bytes = b"<p>x</p>", sim: int | None = None) -> NewDocument:
+        return NewDocument(
+            customer_id="C1", url=url, kind="page", fetched_at=1, content_hash=digest, body=body, simhash=sim
+        )
+
+    big = (1 << 64) - 5
+    assert await store.documents.store([doc("https://contoso.com/a", "h1", sim=big)]) == 1
+    assert await store.documents.store([doc("https://contoso.com/a", "h1")]) == 0
+    assert await store.documents.store([doc("https://contoso.com/a", "h2", b"<p>y</p>")]) == 1
+    assert await store.documents.count("C1") == 2
+    assert await store.documents.known_hashes("C1", ["https://contoso.com/a"]) == {
+        ("https://contoso.com/a", "h1"),
+        ("https://contoso.com/a", "h2"),
+    }
+    assert await store.documents.page_simhashes("C1") == [("https://contoso.com/a", big)]
+    summaries = await store.documents.by_customer("C1")
+    full = await store.documents.get(summaries[-1].document_id)
+    assert full is not None and full.body == b"<p>y</p>"
+    raw = await store.db.fetchone("SELECT body FROM documents WHERE content_hash = 'h2'")
+    assert raw is not None and bytes(raw[0]) != b"<p>y</p>"  # stored compressed
+    assert to_unsigned64(to_signed64(big)) == big
