@@ -16,10 +16,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(getattr(args, "config", None))
 
 
+def db_target(args: argparse.Namespace) -> str:
+    """The --db value: a SQLite file path or a postgresql:// URL."""
+    return str(getattr(args, "db", None) or os.environ.get("ASCENT_DB") or DEFAULT_DB)
+
+
 def db_path(args: argparse.Namespace) -> Path:
-    return Path(getattr(args, "db", None) or os.environ.get("ASCENT_DB") or DEFAULT_DB)
+    """Where files beside the database go (reports); the working folder for a database URL."""
+    target = db_target(args)
+    return Path("ascent.db") if "://" in target else Path(target)
 
 
 async def store_from(args: argparse.Namespace, settings: Settings | None = None) -> Store:
     settings = settings or settings_from(args)
-    return await open_store(db_path(args), settings.storage)
+    return await open_store(db_target(args), settings.storage)

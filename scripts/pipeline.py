@@ -102,9 +102,10 @@ class PipelineStages:
         return {"customers": result.summary.get("customers", 0), "reports": len(written)}
 
     async def score_month(self, month: str, refit: bool = False) -> Any:
-        from intent.monthly import run_month
-
-        return await run_month(self.store.scores, self.store.runs, month, self.settings.intent, refit=refit)
+        result = await score_month_exclusively(self.store, self.settings, month, refit)
+        if result is None:
+            raise MonthBusy(f"{month} is being scored by another process")
+        return result
 
     async def export_month(self, month: str, out_dir: Path) -> list[tuple[Path, int]]:
         from intent.reports import load_month, write_reports
@@ -128,6 +129,21 @@ class PipelineStages:
             "due_sources": await self.store.frontier.due_count(time.time()),
             "unclassified_documents": await self.store.signals.pending_count(),
         }
+
+
+class MonthBusy(RuntimeError):
+    """Another process holds this month's lock (shared PostgreSQL); it will write the rows."""
+
+
+async def score_month_exclusively(store: Store, settings: Settings, month: str, refit: bool) -> Any:
+    """The monthly run under the month's advisory lock; None when another process holds it."""
+    from intent.monthly import run_month
+    from storage.postgres.locks import exclusive, monthly_lock_name
+
+    async with exclusive(store.db, monthly_lock_name(month)) as held:
+        if not held:
+            return None
+        return await run_month(store.scores, store.runs, month, settings.intent, refit=refit)
 
 
 def _reports_dir(setting: str, db_path: Path) -> Path:

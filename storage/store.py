@@ -41,7 +41,23 @@ class Store:
 
 
 async def open_store(target: str | Path, settings: StorageSettings | None = None) -> Store:
-    """Open (and migrate) the database at a file path."""
+    """Open (and migrate) the database at a file path (SQLite) or a ``postgresql://`` URL."""
     settings = settings or StorageSettings()
+    url = _postgres_url(target)
+    if url is not None:
+        # Imported here so SQLite users never need the PostgreSQL driver.
+        from storage.postgres.store import open_postgres_store
+
+        return await open_postgres_store(url, pool_size=settings.readers + 2)
     db = await Database.open(Path(target), readers=settings.readers)
     return Store(db)
+
+
+def _postgres_url(target: str | Path) -> str | None:
+    """The PostgreSQL URL in ``target``, also when a caller passed it through ``Path()``
+    (which folds ``postgresql://`` into ``postgresql:/``)."""
+    text = str(target)
+    for scheme in ("postgresql:", "postgres:"):
+        if text.startswith(scheme + "/"):
+            return f"{scheme}//{text[len(scheme) :].lstrip('/')}"
+    return None

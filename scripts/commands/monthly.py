@@ -8,7 +8,7 @@ import json
 import sys
 
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT
+from scripts.exits import EXIT_BAD_INPUT, EXIT_STORAGE
 
 NAME = "monthly"
 HELP = "score a month: fit, intent, matrix, clusters, cohorts, whitespace (rerun = same rows)"
@@ -35,16 +35,19 @@ def main(args: argparse.Namespace) -> int:
 
 async def _monthly(args: argparse.Namespace) -> int:
     from intent.matrix import MatrixError
-    from intent.monthly import run_month
+    from scripts.pipeline import score_month_exclusively
 
     settings = settings_from(args)
     store = await store_from(args, settings)
     async with store:
         try:
-            result = await run_month(store.scores, store.runs, args.month, settings.intent, refit=args.refit)
+            result = await score_month_exclusively(store, settings, args.month, args.refit)
         except MatrixError as exc:
             print(f"ascent monthly: settings: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if result is None:
+            print(f"ascent monthly: {args.month} is being scored by another process", file=sys.stderr)
+            return EXIT_STORAGE
     if args.json:
         print(json.dumps({"run_id": result.run_id, "inputs": result.inputs, "summary": result.summary}))
         return 0

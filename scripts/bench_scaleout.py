@@ -1,0 +1,164 @@
+"""Crawl throughput with 1, 2 and 4 worker processes sharing one PostgreSQL frontier, and SQLite
+with one worker for reference, against the same fixture web, in one run.
+
+    python -m scripts.bench_scaleout [--companies 60] [--workers 1,2,4] [--postgres URL]
+
+The fixture web runs in its own process. For each configuration a fresh database (a scratch
+schema on PostgreSQL, a temporary file for SQLite) gets the same customers; the workers start
+together and each runs one ``crawl --once`` pass (``open_crawler`` + ``crawler.run(once=True)``)
+over the shared frontier until nothing is due. Printed per configuration: pages fetched (the
+fetch log), wall seconds from the common start to the last worker's end, pages/s, and the
+ratio to one PostgreSQL worker. Offline: loopback only. Without a PostgreSQL server only the
+SQLite line is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+
+def _serve(companies: int, seed: int, ports: Any, stop: Any) -> None:
+    from scripts.fixture_web import FixtureWeb, World
+
+    async def main() -> None:
+        world = World.generate(companies=companies, seed=seed)
+        async with FixtureWeb(world, port=0, dns_port=None) as web:
+            ports.put(web.port)
+            while not stop.is_set():
+                await asyncio.sleep(0.2)
+
+    asyncio.run(main())
+
+
+def _settings(args: argparse.Namespace, port: int) -> Any:
+    from crawler.settings import CrawlerSettings
+    from scripts.fixture_web import World
+    from scripts.settings import Settings
+
+    world = World.generate(companies=args.companies, seed=args.seed)
+    address = f"127.0.0.1:{port}"
+    crawler = replace(
+        CrawlerSettings(),
+        allow_private_addresses=True,
+        resolve={host: address for host in world.hosts()},
+        seed_scheme="http",
+        forum_hosts=[world.forum_host],
+        concurrency=args.concurrency,
+        per_host_concurrency=args.per_host,
+        per_host_delay=args.delay,
+        max_crawl_delay=0.0,
+        parse_workers=1,
+    )
+    return Settings(crawler=crawler)
+
+
+def _worker(target: str, args: argparse.Namespace, port: int, ready: Any, go: Any, done: Any) -> None:
+    from scripts.commands.crawl import open_crawler
+    from storage.store import open_store
+
+    async def main() -> None:
+        store = await open_store(target)
+        async with store, open_crawler(_settings(args, port), store) as crawler:
+            ready.release()
+            while not go.is_set():
+                await asyncio.sleep(0.005)
+            await crawler.run(once=True)
+        done.put(time.time())
+
+    asyncio.run(main())
+
+
+async def _prepare(target: str, args: argparse.Namespace, folder: Path) -> None:
+    from intent.imports import parse_file
+    from scripts.fixture_web import World
+    from storage.store import open_store
+
+    world = World.generate(companies=args.companies, seed=args.seed)
+    store = await open_store(target)
+    async with store:
+        result = parse_file("customers", world.write_csv(folder / "csv")["customers"])
+        await store.customers.upsert_all(result.records)
+
+
+async def _pages(target: str) -> int:
+    from storage.store import open_store
+
+    store = await open_store(target)
+    async with store:
+        row = await store.db.fetchone("SELECT COUNT(*) FROM fetch_log")
+        return int(row[0]) if row else 0
+
+
+def _run(target: str, workers: int, args: argparse.Namespace, port: int, folder: Path) -> tuple[int, float]:
+    asyncio.run(_prepare(target, args, folder))
+    ctx = multiprocessing.get_context("spawn")
+    ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(target, args, port, ready, go, done)) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.acquire(timeout=120)
+    started = time.time()
+    go.set()
+    ends = [done.get(timeout=args.timeout) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    return asyncio.run(_pages(target)), max(ends) - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    from storage.postgres.scratch import scratch_schema, server_url, unavailable_reason
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight per worker")
+    parser.add_argument("--per-host", type=int, default=2)
+    parser.add_argument("--delay", type=float, default=0.0, help="per-host delay (s)")
+    parser.add_argument("--postgres", default=None, help="server URL (default: the test server)")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args(argv)
+
+    ctx = multiprocessing.get_context("spawn")
+    ports, stop = ctx.Queue(), ctx.Event()
+    web = ctx.Process(target=_serve, args=(args.companies, args.seed, ports, stop), daemon=True)
+    web.start()
+    port = int(ports.get(timeout=120))
+    results: list[tuple[str, int, float]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            pages, seconds = _run(str(folder / "ref.db"), 1, args, port, folder)
+            results.append(("sqlite x1", pages, seconds))
+            url = args.postgres or server_url()
+            reason = unavailable_reason(url)
+            if reason is not None:
+                print(f"PostgreSQL skipped: {reason}", file=sys.stderr)
+            else:
+                for count in [int(n) for n in args.workers.split(",") if n.strip()]:
+                    with scratch_schema(url, prefix="ascent_bench") as schema_url:
+                        pages, seconds = _run(schema_url, count, args, port, folder)
+                    results.append((f"postgresql x{count}", pages, seconds))
+    finally:
+        stop.set()
+        web.join(timeout=10)
+    base = next((p / s for name, p, s in results if name == "postgresql x1"), None)
+    print(f"{'configuration':<16} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs pg x1':>8}")
+    for name, pages, seconds in results:
+        rate = pages / seconds if seconds > 0 else 0.0
+        ratio = f"{rate / base:.2f}" if base else "-"
+        print(f"{name:<16} {pages:>6} {seconds:>8.2f} {rate:>8.1f} {ratio:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""PostgreSQL: the storage backend many workers on many machines share."""
