@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -60,6 +61,9 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU."""
 
     def __init__(self, model: str = "", *, batch_size: int = 64, device: str = "cpu"):
+        # Models load from disk only: nothing may reach a model hub at run time.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         path = model or default_model_path()

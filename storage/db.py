@@ -8,6 +8,7 @@ connections so they never block the writer (WAL).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -67,22 +68,32 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path, *, readers: int = 2, migrate: bool = True) -> Database:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseReadOnly(f"{path.parent}: cannot create the folder: {exc.strerror}") from exc
+        opened: list[aiosqlite.Connection] = []
         try:
             writer = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(writer)
             await _configure(writer)
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 raise DatabaseReadOnly(f"{path}: cannot switch to WAL journal mode")
-            reader_conns = []
             for _ in range(readers):
                 reader = await aiosqlite.connect(path, isolation_level=None)
+                opened.append(reader)
                 await _configure(reader)
                 await reader.execute("PRAGMA query_only = ON")
-                reader_conns.append(reader)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, DatabaseReadOnly) as exc:
+            # An open connection keeps aiosqlite's thread (and so the process) alive.
+            for conn in opened:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            if isinstance(exc, DatabaseReadOnly):
+                raise
             raise _translate(exc) from exc
-        db = cls(path, writer, reader_conns)
+        db = cls(path, opened[0], opened[1:])
         if migrate:
             try:
                 await db.migrate()
@@ -112,13 +123,16 @@ class Database:
                 raise _translate(exc) from exc
             try:
                 yield conn
+            except sqlite3.OperationalError as exc:  # locked, read-only, disk full, I/O
+                await _rollback(conn)
+                raise _translate(exc) from exc
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
             try:
                 await conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise _translate(exc) from exc
 
     @asynccontextmanager
@@ -165,9 +179,7 @@ class Database:
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
-        applied_versions = {
-            int(r[0]) for r in await self.fetchall("SELECT version FROM schema_migrations")
-        }
+        applied_versions = {int(r[0]) for r in await self.fetchall("SELECT version FROM schema_migrations")}
         scripts = migration_scripts()
         newest = scripts[-1][0] if scripts else 0
         current = max(applied_versions, default=0)
@@ -190,6 +202,13 @@ class Database:
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")
         return str(row[0]) if row else "no answer"
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite ends it itself on a full disk)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            await conn.execute("ROLLBACK")
 
 
 def _split_sql(script: str) -> list[str]:

@@ -375,5 +375,5 @@ async def test_two_hundred_companies_coverage(tmp_path: Path) -> None:
         assert disallowed_requests(web, world) == []
         assert_polite(counters, world, settings)
         # A hang guard, not a speed test (the rate depends on the machine's load; measured
-        # rates are in docs/benchmarks/crawl.md).
+        # rates are in BENCHMARKS.md).
         assert time.monotonic() - started < 880, first

@@ -1,0 +1,239 @@
+"""Disk and database faults: a read-only database file, a read-only directory, a full disk
+and a database locked by another process. Each command must say what is wrong in one line,
+exit with 4 (storage unavailable), print no traceback and leave the database intact; the
+daemon must keep retrying while the database is locked and recover once it is released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.exits import EXIT_STORAGE
+from scripts.soak import daemon_process, free_port, get_text, write_settings
+from tests.reliability_support import (
+    Prepared,
+    copy_db,
+    integrity,
+    prepared_world,
+    query,
+    run_ascent,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture(scope="module")
+def prep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prepared]:
+    with prepared_world(tmp_path_factory.mktemp("faults"), 10) as prepared:
+        yield prepared
+
+
+def _assert_storage_failure(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode == EXIT_STORAGE, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.startswith("ascent: database:"), done.stderr[-2000:]
+    assert any(word in done.stderr.lower() for word in words), done.stderr
+
+
+def _can_mount() -> bool:
+    if not IS_ROOT or shutil.which("mount") is None:
+        return False
+    probe = Path("/tmp") / f"ascent-mount-probe-{os.getpid()}"
+    probe.mkdir(exist_ok=True)
+    try:
+        ok = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True
+        ).returncode
+        if ok == 0:
+            subprocess.run(["umount", str(probe)], check=True)
+        return ok == 0
+    finally:
+        probe.rmdir()
+
+
+CAN_MOUNT = _can_mount()
+
+
+@contextlib.contextmanager
+def _tmpfs(where: Path, size: str) -> Iterator[Path]:
+    where.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` read-only, also for root (a read-only bind mount over itself)."""
+    if IS_ROOT:
+        subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+            yield
+        finally:
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+    else:
+        modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
+        for path in modes:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for path, mode in modes.items():
+                path.chmod(mode)
+
+
+def _customers_csv(prep: Prepared) -> Path:
+    return prep.config.parent / "csv" / "customers.csv"
+
+
+@pytest.mark.skipif(IS_ROOT and not CAN_MOUNT, reason="root without mount: cannot make files read-only")
+def test_read_only_directory_and_file(prep: Prepared, tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = copy_db(prep.template_db, folder / "ascent.db")
+    before = query(db, "SELECT COUNT(*) FROM customers")
+    with _read_only(folder):
+        for args in (
+            ("import", "customers", str(_customers_csv(prep))),
+            ("monthly", "--month", "2026-11"),
+            ("crawl", "--once", "--quiet", "--max-seconds", "20"),
+        ):
+            done = run_ascent(db, prep.config, *args, timeout=60)
+            _assert_storage_failure(done, "read-only", "readonly", "cannot")
+    assert integrity(db) == "ok"
+    assert query(db, "SELECT COUNT(*) FROM customers") == before
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root writes through file modes; covered by the mount test")
+def test_read_only_database_file_in_writable_directory(prep: Prepared, tmp_path: Path) -> None:
+    db = copy_db(prep.template_db, tmp_path / "ascent.db")
+    db.chmod(0o444)
+    try:
+        done = run_ascent(db, prep.config, "import", "customers", str(_customers_csv(prep)))
+        _assert_storage_failure(done, "read-only", "readonly")
+    finally:
+        db.chmod(0o644)
+    assert integrity(db) == "ok"
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and mount for a tiny tmpfs")
+def test_disk_full_during_crawl(prep: Prepared, tmp_path: Path) -> None:
+    with _tmpfs(tmp_path / "tiny", "1200k") as tiny:
+        db = copy_db(prep.template_db, tiny / "ascent.db")
+        done = run_ascent(db, prep.config, "crawl", "--once", "--quiet", "--max-seconds", "60")
+        _assert_storage_failure(done, "full")
+        assert integrity(db) == "ok"
+        # Once space is freed, the same database carries on (copied as it lies: a checkpoint
+        # would need space the full disk does not have).
+        saved = tmp_path / "after.db"
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{db}{suffix}").exists():
+                shutil.copyfile(f"{db}{suffix}", f"{saved}{suffix}")
+    resumed = run_ascent(saved, prep.config, "crawl", "--once", "--quiet", "--max-seconds", "60")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert integrity(saved) == "ok"
+
+
+@contextlib.contextmanager
+def _locked(db: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding BEGIN EXCLUSIVE on ``db`` until the block ends."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE'); c.execute(\"INSERT INTO runs (kind, started_at) VALUES ('lock', 0)\")\n"
+            "print('locked', flush=True); sys.stdin.readline(); c.execute('ROLLBACK')\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    line = holder.stdout.readline()
+    assert line.strip() == "locked", holder.stderr.read() if holder.stderr else line
+    try:
+        yield holder
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+        holder.wait(10)
+
+
+def test_locked_database_gives_exit_4_then_works(prep: Prepared, tmp_path: Path) -> None:
+    db = copy_db(prep.template_db, tmp_path / "ascent.db")
+    with _locked(db):
+        began = time.monotonic()
+        done = run_ascent(db, prep.config, "import", "customers", str(_customers_csv(prep)))
+        waited = time.monotonic() - began
+        _assert_storage_failure(done, "locked", "busy")
+    assert waited >= 5, "a locked database is waited for (busy_timeout) before giving up"
+    again = run_ascent(db, prep.config, "import", "customers", str(_customers_csv(prep)))
+    assert again.returncode == 0, again.stderr
+    assert integrity(db) == "ok"
+    assert query(db, "SELECT COUNT(*) FROM runs WHERE kind = 'lock'") == [(0,)]
+
+
+def _health(url: str) -> dict[str, object]:
+    return dict(json.loads(get_text(f"{url}/healthz")))
+
+
+def test_daemon_retries_while_locked_and_recovers(prep: Prepared, tmp_path: Path) -> None:
+    db = copy_db(prep.template_db, tmp_path / "ascent.db")
+    port = free_port()
+    settings = dataclasses.replace(
+        prep.settings,
+        daemon=dataclasses.replace(
+            prep.settings.daemon,
+            health_port=port,
+            crawl_interval_s=2.0,
+            crawl_max_seconds=5.0,
+            classify_interval_s=3600.0,
+        ),
+    )
+    config = write_settings(settings, tmp_path / "daemon.toml")
+    url = f"http://127.0.0.1:{port}"
+    with daemon_process(db, config, tmp_path / "daemon.log", tick=0.5) as daemon:
+        assert wait_for(lambda: _is_up(url), 120, step=0.5), (tmp_path / "daemon.log").read_text()
+        with _locked(db):
+            time.sleep(25)  # longer than busy_timeout: jobs fail while it is held
+            assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-3000:]
+            assert _is_up(url)
+        # Released: a crawl pass completes and is recorded.
+        released = time.time()
+
+        def crawled_after_release() -> bool:
+            rows = query(db, "SELECT last_success_at FROM jobs WHERE name = 'crawl'")
+            return bool(rows) and rows[0][0] is not None and rows[0][0] > released
+
+        assert wait_for(crawled_after_release, 90, step=1.0), (tmp_path / "daemon.log").read_text()[-3000:]
+        assert daemon.poll() is None
+        health = _health(url)
+        assert health["status"] == "ok"
+    assert integrity(db) == "ok"
+
+
+def _is_up(url: str) -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        return _health(url)["status"] == "ok"
+    return False
