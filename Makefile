@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo-out
-COMPANIES ?= 300
+COMPANIES ?= 200
 
 .PHONY: demo test lint fast install browser clean
 

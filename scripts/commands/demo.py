@@ -12,7 +12,7 @@ HELP = "run everything end to end, offline, on a local fixture web of fictional 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--companies", type=int, default=300, help="fictional companies (default 300)")
+    parser.add_argument("--companies", type=int, default=200, help="fictional companies (default 200)")
     parser.add_argument(
         "--out", type=Path, default=Path("demo-out"), help="output folder (default ./demo-out)"
     )
