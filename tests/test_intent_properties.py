@@ -14,32 +14,13 @@ from intent.areas import AREAS
 from intent.intent import ColumnsBuilder, SignalInput, area_mask, day_number, score_batch, score_customer
 from intent.matrix import Matrix
 from intent.settings import BAND_NAMES, IntentSettings
+from tests.test_intent_world import FAMILY
 
 AS_OF = date(2026, 11, 30)
 NEXT_MONTH_END = date(2026, 12, 31)
 DEFAULTS = IntentSettings()
 MATRIX = Matrix.from_settings(DEFAULTS)
 POSITIVE_TYPES = [t for t in DEFAULTS.signal_strength if t != "cost_cutting"]
-FAMILY = {
-    "hiring_tech": "hiring",
-    "hiring_security": "hiring",
-    "hiring_sales": "hiring",
-    "hiring_finance": "hiring",
-    "leadership_change": "people",
-    "funding": "money",
-    "expansion": "corporate",
-    "merger_acquisition": "corporate",
-    "partnership": "corporate",
-    "product_launch": "product",
-    "cloud_migration": "technology",
-    "ai_data_initiative": "technology",
-    "business_apps_need": "technology",
-    "competitor_tech": "technology",
-    "security_incident": "risk",
-    "compliance": "risk",
-    "modern_work": "workplace",
-    "cost_cutting": "negative",
-}
 COMMON = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 THOROUGH = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
