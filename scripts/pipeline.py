@@ -4,7 +4,6 @@ classify, the monthly run with its export, and the quarterly fit refresh."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -161,6 +160,4 @@ def _watch(progress: Callable[[Any], None] | None, stats: Any) -> asyncio.Task[N
             progress(stats)
             await asyncio.sleep(0.5)
 
-    task = asyncio.create_task(loop())
-    task.add_done_callback(lambda t: contextlib.suppress(asyncio.CancelledError))
-    return task
+    return asyncio.create_task(loop())
