@@ -101,9 +101,22 @@ class ProtocolError(FetchError):
 
 
 class RobotsDisallowed(FetchError):
-    """robots.txt does not allow the URL for our user agent (never fetched)."""
+    """robots.txt does not allow the URL for our user agent (never fetched).
+
+    Also raised for a redirect hop to such a URL: ``url`` is then the refused hop.
+    """
 
     error_class = "robots_disallowed"
+
+
+class RobotsUnknown(FetchError):
+    """A redirect leads to an origin whose robots.txt is not known yet (``url`` is the hop).
+
+    The fetch stops there without requesting it; the caller loads that robots.txt (outside
+    any politeness slot it holds) and tries again.
+    """
+
+    error_class = "robots_unknown"
 
 
 class HostDeferred(FetchError):

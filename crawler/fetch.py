@@ -21,7 +21,7 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -102,9 +102,18 @@ class FetchResponse:
         return self.body.decode(self.charset or "utf-8", errors="replace")
 
 
+RedirectCheck = Callable[[str], Awaitable[None]]
+"""Asked about every redirect target before it is requested; raises a FetchError to refuse."""
+
+
 class Fetcher(Protocol):
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        check_redirect: RedirectCheck | None = None,
     ) -> FetchResponse: ...
 
     async def aclose(self) -> None: ...
@@ -360,10 +369,11 @@ class HttpFetcher:
             resolver=resolver,
             permits=permits,
         )
+        # Per origin: the host gates allow per_host_concurrency requests; redirects from
+        # other hosts and robots.txt may add a few more.
+        per_host = max(settings.per_host_concurrency, 1)
         pool = httpx.Limits(
-            max_connections=max(settings.concurrency, 1) * 2,
-            max_keepalive_connections=max(settings.concurrency, 1),
-            keepalive_expiry=30.0,
+            max_connections=per_host * 2, max_keepalive_connections=per_host, keepalive_expiry=30.0
         )
         budget = self.limits.deadline_s
         self._timeout = httpx.Timeout(
@@ -371,7 +381,9 @@ class HttpFetcher:
         ).as_dict()
         # The transport is used directly (no httpx.Client): no cookies, no proxies or
         # environment settings, no automatic redirects; each hop is built and checked here.
-        self._transport = GuardedTransport(self.backend, limits=pool)
+        self._transport = GuardedTransport(
+            self.backend, limits=pool, max_origins=max(settings.concurrency, 8) * 2
+        )
         self._headers = {
             "User-Agent": settings.user_agent,
             "Accept": ACCEPT,
@@ -388,8 +400,15 @@ class HttpFetcher:
         await self._transport.aclose()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        check_redirect: RedirectCheck | None = None,
     ) -> FetchResponse:
+        """GET ``url``, following redirects; ``check_redirect`` may refuse any hop (the crawl
+        loop uses it to apply robots.txt to every redirect target)."""
         headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag[:1024]
@@ -398,7 +417,7 @@ class HttpFetcher:
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.limits.deadline_s):
-                return await self._follow(url, headers, started)
+                return await self._follow(url, headers, started, check_redirect)
         except FetchError:
             raise
         except TimeoutError as exc:
@@ -408,7 +427,9 @@ class HttpFetcher:
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
             raise _translate(exc, url) from exc
 
-    async def _follow(self, url: str, headers: dict[str, str], started: float) -> FetchResponse:
+    async def _follow(
+        self, url: str, headers: dict[str, str], started: float, check_redirect: RedirectCheck | None
+    ) -> FetchResponse:
         current = _parse_url(url)
         seen = {str(current)}
         redirects: list[str] = []
@@ -419,6 +440,8 @@ class HttpFetcher:
                 location = response.headers.get("location")
                 if response.status_code in REDIRECT_STATUSES and location:
                     target = self._next_hop(current, location, seen, redirects, url)
+                    if check_redirect is not None:
+                        await check_redirect(str(target))
                     await _drain(response)
                     redirects.append(str(target))
                     seen.add(str(target))

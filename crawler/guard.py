@@ -23,6 +23,7 @@ import functools
 import ipaddress
 import socket
 import ssl
+from collections import OrderedDict
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -296,26 +297,97 @@ def _unverified_context() -> ssl.SSLContext:
     return ssl._create_unverified_context()
 
 
+class _OriginPool:
+    """One origin's connection pool and the requests it is serving now."""
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool):
+        self.pool = pool
+        self.active = 0
+
+
+class _CountedStream(httpx.AsyncByteStream):
+    """A response body that tells its origin pool when it is closed."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, origin: _OriginPool):
+        self._inner = inner
+        self._origin: _OriginPool | None = origin
+
+    async def __aiter__(self) -> Any:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            if self._origin is not None:
+                self._origin.active -= 1
+                self._origin = None
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport whose every connection goes through :class:`GuardedBackend`.
 
     No proxy and no environment configuration: a proxy would connect on our behalf to
     addresses the guard never saw.
+
+    Each origin (scheme, host, port) gets its own small httpcore pool, sized by ``limits``.
+    httpcore assigns a request by scanning every connection of its pool (and every queued
+    request) on each request and each response close; with one pool for a crawl of many
+    hosts that scan cost more CPU than the HTTP itself. At most ``max_origins`` pools are
+    kept; beyond that the least recently used idle ones are closed.
     """
 
-    def __init__(self, backend: GuardedBackend, *, limits: httpx.Limits, verify: bool = True):
-        context = _verified_context() if verify else _unverified_context()
+    def __init__(
+        self,
+        backend: GuardedBackend,
+        *,
+        limits: httpx.Limits,
+        verify: bool = True,
+        max_origins: int = 256,
+    ):
         self.backend = backend
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
+        self._context = _verified_context() if verify else _unverified_context()
+        self._limits = limits
+        self._max_origins = max(1, max_origins)
+        self._origins: OrderedDict[tuple[bytes, bytes, int | None], _OriginPool] = OrderedDict()
+
+    def _new_pool(self) -> httpcore.AsyncConnectionPool:
+        limits = self._limits
+        return httpcore.AsyncConnectionPool(
+            ssl_context=self._context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             http1=True,
             http2=False,
             retries=0,
-            network_backend=backend,
+            network_backend=self.backend,
         )
+
+    async def _origin(self, key: tuple[bytes, bytes, int | None]) -> _OriginPool:
+        origin = self._origins.get(key)
+        if origin is not None:
+            self._origins.move_to_end(key)
+            return origin
+        if len(self._origins) >= self._max_origins:
+            await self._evict_idle(len(self._origins) - self._max_origins + 1)
+            if (origin := self._origins.get(key)) is not None:  # made while we closed others
+                return origin
+        origin = _OriginPool(self._new_pool())
+        self._origins[key] = origin
+        return origin
+
+    async def _evict_idle(self, count: int) -> None:
+        idle = [key for key, origin in self._origins.items() if origin.active == 0][:count]
+        closing = [self._origins.pop(key) for key in idle]  # before any await: others evict too
+        for origin in closing:
+            await origin.pool.aclose()
+
+    @property
+    def origins(self) -> int:
+        """Origins with a pool now (bounded by ``max_origins`` plus busy ones)."""
+        return len(self._origins)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # Same mapping as httpx's own transport (httpx._transports.default), kept here so the
@@ -323,27 +395,31 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         from httpx._transports.default import AsyncResponseStream, map_httpcore_exceptions
 
         assert isinstance(request.stream, httpx.AsyncByteStream)
+        url = request.url
         core_request = httpcore.Request(
             method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
+            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
             headers=request.headers.raw,
             content=request.stream,
             extensions=request.extensions,
         )
-        with map_httpcore_exceptions():
-            response = await self._pool.handle_async_request(core_request)
+        origin = await self._origin((url.raw_scheme, url.raw_host, url.port))
+        origin.active += 1
+        try:
+            with map_httpcore_exceptions():
+                response = await origin.pool.handle_async_request(core_request)
+        except BaseException:
+            origin.active -= 1
+            raise
         assert isinstance(response.stream, AsyncIterable)
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=AsyncResponseStream(response.stream),
+            stream=_CountedStream(AsyncResponseStream(response.stream), origin),
             extensions=response.extensions,
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        origins, self._origins = list(self._origins.values()), OrderedDict()
+        for origin in origins:
+            await origin.pool.aclose()

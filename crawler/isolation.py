@@ -11,7 +11,12 @@ loop. :class:`ParsePool` runs such a function in a small process pool with
   interrupted any other way); on a crash (BrokenProcessPool), the same;
 * calls that were merely caught in someone else's restart are retried once on the new pool;
 * an address-space limit per worker, and workers recycled after ``max_tasks_per_child``
-  calls, so a leaking parser cannot grow without bound.
+  calls, so a leaking parser cannot grow without bound;
+* nothing outlives the crawler: a worker exits when the crawler process is gone (a thread
+  watching its pidfd) and is killed by the kernel when its fork server exits (Linux
+  ``PR_SET_PDEATHSIG``, which works even while the worker is stuck in C code), and workers
+  drop their copy of the fork server's keep-alive pipe so the fork server sees the
+  crawler's death. A ``kill -9`` of the crawler leaves no process behind.
 
 The function and its arguments must be picklable (a module-level function, bytes, str...).
 Errors come back as :class:`~crawler.errors.ParseFailed` (the function raised),
@@ -22,8 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,17 +44,86 @@ from crawler.errors import ParseFailed, ParserCrashed, ParseTimeout
 T = TypeVar("T")
 
 STARTUP_TIMEOUT_S = 60.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEFAULT_PRELOAD = ("crawler.discover", "crawler.feeds", "crawler.technographics")
 
 
 def _limit_memory(max_bytes: int) -> None:
-    """Worker initializer: cap the address space so a runaway parse fails with MemoryError."""
+    """Cap the address space so a runaway parse fails with MemoryError."""
     if max_bytes <= 0:
         return
     with contextlib.suppress(ImportError, ValueError, OSError):
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+
+
+def _die_with_parent(forkserver_pid: int) -> None:
+    """Ask the kernel to kill this worker when its parent (the fork server) exits (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != forkserver_pid:
+        os._exit(1)  # the fork server died before the request above took effect
+
+
+def _release_forkserver_pipe() -> None:
+    """Close this worker's copy of the fork server's keep-alive pipe.
+
+    multiprocessing hands every forkserver child the write end of the pipe whose end-of-file
+    tells the fork server its owner is gone. While a worker holds it, a SIGKILLed crawler
+    leaves the fork server, and so its workers, running forever.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
+def _watch_owner(owner_pid: int) -> None:
+    """Exit as soon as the crawler process that owns the pool is gone (a helper thread).
+
+    A pidfd cannot be fooled by pid reuse; where there is none, poll the pid.
+    """
+    try:
+        pidfd = os.pidfd_open(owner_pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is None and not _alive(owner_pid):
+        os._exit(1)
+
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _alive(owner_pid):
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _init_worker(max_bytes: int, owner_pid: int) -> None:
+    """Worker initializer: never outlive the crawler, then cap memory (the watcher thread's
+    stack is reserved before the address-space limit applies)."""
+    _die_with_parent(os.getppid())
+    _release_forkserver_pipe()
+    _watch_owner(owner_pid)
+    _limit_memory(max_bytes)
 
 
 def _noop() -> int:
@@ -85,8 +164,8 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=self._context,
-                initializer=_limit_memory,
-                initargs=(self._memory,),
+                initializer=_init_worker,
+                initargs=(self._memory, os.getpid()),
                 max_tasks_per_child=self._max_tasks,
             )
             self._generation += 1

@@ -37,7 +37,13 @@ from crawler.discover import (
     scope_links,
     social_feed_url,
 )
-from crawler.errors import FetchError
+from crawler.errors import (
+    FetchError,
+    ParseFailed,
+    RobotsDisallowed,
+    RobotsUnknown,
+    TooManyRedirects,
+)
 from crawler.feeds import ParsedFeed, looks_like_feed, parse_feed
 from crawler.fetch import Fetcher, FetchResponse
 from crawler.revisit import RevisitPolicy
@@ -75,10 +81,21 @@ class ParseRunner(Protocol):
 
 
 class InlineParser:
-    """Parses in this process; for tests and tools that trust their input."""
+    """Parses in this process; for tests and tools that trust their input. A parser's
+    exception comes back as ParseFailed, as from the isolated pool."""
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return fn(*args)
+        try:
+            return fn(*args)
+        except FetchError:
+            raise
+        except Exception as exc:
+            raise _parse_failure(exc, fn) from exc
+
+
+def _parse_failure(exc: Exception, fn: object = None) -> ParseFailed:
+    name = getattr(fn, "__name__", None) or "parse"
+    return ParseFailed(f"{name}: {type(exc).__name__}: {exc}"[:500])
 
 
 HomepageHook = Callable[[str, FetchResponse], Awaitable[None]]
@@ -402,15 +419,38 @@ class Crawler:
         started = self.clock()
         tick = time.monotonic()
         retries = max(0, self.settings.fetch_retries)
+        hops: dict[str, bool] = {}  # robots.txt verdicts on redirect targets, for this visit
+        check = functools.partial(self._check_hop, hops)
         while True:
             try:
                 async with self.gates.slot(source.host):
                     response = await self.fetcher.fetch(
-                        source.url, etag=source.etag, last_modified=source.last_modified
+                        source.url,
+                        etag=source.etag,
+                        last_modified=source.last_modified,
+                        check_redirect=check,
                     )
                 break
+            except RobotsUnknown as exc:
+                # Asked here, holding no slot: that robots.txt waits for its own host's gate.
+                target = exc.url or ""
+                if len(hops) <= self.settings.max_redirects:
+                    hops[target] = await self.robots.allowed(target)
+                    continue
+                moving = TooManyRedirects(f"redirects keep moving to new URLs ({target[:200]})")
+                self._committing.add(source.source_id)
+                duration = time.monotonic() - tick
+                await self._failed(source, moving.error_class, moving.detail, duration, started)
+                return
+            except RobotsDisallowed as exc:
+                reason, detail = await self._robots_reason(exc.url or source.url)
+                self._committing.add(source.source_id)
+                await self._blocked(source, reason, f"redirect to {(exc.url or '')[:300]}: {detail}")
+                return
             except FetchError as exc:
                 if exc.retryable:
+                    # Network failures (connect, timeout, reset, DNS) back the host off with
+                    # jitter, as 429 and 5xx answers do.
                     self.gates.penalise(source.host)
                 if exc.error_class in RETRY_AT_ONCE and retries > 0:
                     retries -= 1  # a dropped connection is often transient: after the
@@ -423,6 +463,18 @@ class Crawler:
         duration = time.monotonic() - tick
         self.stats.fetched(source.host, len(response.body))
         await self._handle(source, customer, response, started, duration)
+
+    async def _check_hop(self, verdicts: dict[str, bool], url: str) -> None:
+        """robots.txt on a redirect target, from what is known without fetching (a robots.txt
+        fetch here would wait for a politeness slot while this visit holds one)."""
+        allowed = verdicts.get(url)
+        if allowed is None:
+            known = getattr(self.robots, "known", None)
+            allowed = known(url) if known is not None else None
+        if allowed is None:
+            raise RobotsUnknown("robots.txt of the redirect target not loaded yet", url=url)
+        if not allowed:
+            raise RobotsDisallowed("redirect target disallowed by robots.txt", url=url)
 
     async def _handle(
         self,
@@ -464,8 +516,13 @@ class Crawler:
                 await self.on_homepage(source.customer_id, response)
         try:
             result = await self._process(source, customer, response, digest)
-        except FetchError as exc:
-            await self._failed(source, exc.error_class, exc.detail, duration, started, None, status)
+        except StorageError:
+            raise
+        except Exception as exc:
+            # Parse errors keep their class (parse, parse_timeout, parse_crash); anything
+            # else raised while reading the fetched content is a parse error too.
+            failure = exc if isinstance(exc, FetchError) else _parse_failure(exc)
+            await self._failed(source, failure.error_class, failure.detail, duration, started, None, status)
             return
         if source.kind == "homepage":
             result.discovered.extend(await self._around_homepage(customer, response, result.discovered))

@@ -168,6 +168,14 @@ class RobotsPolicy:
         """Absolute http(s) Sitemap URLs listed in the origin's robots.txt."""
         return (await self.rules(site)).sitemaps()
 
+    def known(self, url: str) -> bool | None:
+        """The verdict for ``url`` from rules already held, or None when its origin's
+        robots.txt would have to be fetched first (never fetches, never waits)."""
+        rules = self._cache.get(origin_of(url))
+        if rules is None or rules.expires_at <= self._clock.now():
+            return None
+        return rules.allows(url, self.token)
+
     def invalidate(self, site: str) -> None:
         self._cache.pop(origin_of(site), None)
 
@@ -200,6 +208,10 @@ class RobotsPolicy:
             self._cache.popitem(last=False)
         return rules
 
+    def _penalise(self, origin: str, retry_after: str | None = None) -> None:
+        if self._gates is not None:
+            self._gates.penalise(urlsplit(origin).hostname or "", retry_after)
+
     async def _fetch(self, origin: str) -> RobotsRules:
         settings = self.settings
         url = origin + "/robots.txt"
@@ -223,12 +235,16 @@ class RobotsPolicy:
             now = self._clock.now()
             return RobotsRules(origin, "allow_all", None, now, now + settings.robots_cache_s, exc.error_class)
         except FetchError as exc:
+            if exc.retryable:
+                self._penalise(origin)  # network failure: the host backs off, as for a 5xx
             now = self._clock.now()
             return RobotsRules(
                 origin, "disallow_all", None, now, now + settings.robots_retry_s, exc.error_class
             )
         now = self._clock.now()
         status = response.status
+        if status == 429 or status >= 500:
+            self._penalise(origin, response.headers.get("retry-after"))
         if 200 <= status < 300:
             return parse_robots(
                 origin,

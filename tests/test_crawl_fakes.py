@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.errors import ConnectFailed, FetchError
-from crawler.fetch import FetchResponse
+from crawler.fetch import FetchResponse, RedirectCheck
 
 
 @dataclass
@@ -32,6 +32,8 @@ class FakeWeb:
         self.disallowed: dict[str, list[str]] = defaultdict(list)
         self.sitemap_lines: dict[str, list[str]] = defaultdict(list)
         self.delay_s = 0.0
+        self.robots_unloaded: set[str] = set()  # hosts whose robots.txt is loaded when asked
+        self.robots_asked: list[str] = []
 
     def html(self, url: str, body: str, **kw: object) -> None:
         self.pages[url] = FakePage(body.encode(), **kw)  # type: ignore[arg-type]
@@ -41,7 +43,12 @@ class FakeWeb:
 
     # Fetcher
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        check_redirect: RedirectCheck | None = None,
     ) -> FetchResponse:
         sent = {k: v for k, v in (("if-none-match", etag), ("if-modified-since", last_modified)) if v}
         self.requests.append((url, sent))
@@ -57,6 +64,8 @@ class FakeWeb:
                 raise page
             if page.status in (301, 302) and "location" in page.headers:
                 current = page.headers["location"]
+                if check_redirect is not None:
+                    await check_redirect(current)
                 redirects.append(current)
                 continue
             tag = '"' + hashlib.md5(page.body).hexdigest() + '"'
@@ -71,7 +80,16 @@ class FakeWeb:
     # RobotsRules
     async def allowed(self, url: str) -> bool:
         parts = urlsplit(url)
+        self.robots_unloaded.discard(parts.hostname or "")
+        self.robots_asked.append(url)
         return not any(parts.path.startswith(p) for p in self.disallowed[parts.hostname or ""])
+
+    def known(self, url: str) -> bool | None:
+        """Like RobotsPolicy.known: hosts in ``robots_unloaded`` have no rules held yet."""
+        host = urlsplit(url).hostname or ""
+        if host in self.robots_unloaded:
+            return None
+        return not any(urlsplit(url).path.startswith(p) for p in self.disallowed[host])
 
     async def sitemaps(self, host: str) -> list[str]:
         return list(self.sitemap_lines[host])

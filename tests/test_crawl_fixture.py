@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.fetch import FetchResponse
+from crawler.fetch import FetchResponse, RedirectCheck
 from crawler.settings import CrawlerSettings
 from intent.imports import parse_file
 from scripts.commands.crawl import open_crawler
@@ -46,14 +46,21 @@ class CountingFetcher:
         self.starts: dict[str, list[float]] = defaultdict(list)
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        check_redirect: RedirectCheck | None = None,
     ) -> FetchResponse:
         host = urlsplit(url).hostname or ""
         self.active[host] += 1
         self.peak[host] = max(self.peak[host], self.active[host])
         self.starts[host].append(time.monotonic())
         try:
-            return await self.inner.fetch(url, etag=etag, last_modified=last_modified)
+            return await self.inner.fetch(
+                url, etag=etag, last_modified=last_modified, check_redirect=check_redirect
+            )
         finally:
             self.active[host] -= 1
 
@@ -256,6 +263,17 @@ async def test_hostile_endpoints_never_stop_the_crawl(store: Store, tmp_path: Pa
             "robots_unreachable",
         }
         assert expected <= classes, classes
+        # A redirect into a robots.txt-disallowed path, on the same host or another, is
+        # refused before it is requested and recorded as such.
+        refused = {r[0] for r in rows if r[2] == "robots_disallowed"}
+        assert {
+            "http://robots-redirect-hop.badhost.com/",
+            "http://robots-redirect-hop-elsewhere.badhost.com/",
+        } <= refused, refused
+        private = [
+            r for r in web.request_log if r.host.endswith("badhost.com") and r.path.startswith("/private/")
+        ]
+        assert private == [], private
         # 50 MB bodies and 256 MB bombs never grow the process past the 1 MB cap (+ slack).
         assert growth < 150 * 1024 * 1024, growth
         # The healthy customers were crawled all the same.

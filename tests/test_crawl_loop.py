@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 
-from crawler.errors import ConnectFailed, DeadlineExceeded
+from crawler.errors import ConnectFailed, DeadlineExceeded, ParseTimeout
 from crawler.loop import Crawler, retry_after_seconds
 from crawler.settings import CrawlerSettings
 from storage.store import Store
@@ -283,3 +283,64 @@ async def test_dead_owner_leases_are_reclaimed(store: Store) -> None:
     assert await crawler.reclaim_dead_leases() == 1
     await crawler.run(once=True)
     assert await store.documents.count() > 5
+
+
+async def test_redirects_to_disallowed_paths_are_refused_on_any_host(store: Store) -> None:
+    await _customer(store)
+    web, gates, clock = build_web(), FakeGates(), Clock()
+    # Same host: /about now redirects into /private/. Another host: /careers/ redirects to
+    # a host whose robots.txt is not loaded yet and disallows the target.
+    web.add(W + "/about", FakePage(b"", 302, headers={"location": W + "/private/moved"}))
+    web.html(W + "/blog/", _page("Blog", "<a href='/careers/'>Careers</a><a href='/go'>Go</a>"))
+    web.add(W + "/careers/", FakePage(b"", 302, headers={"location": "http://jobs.contoso.com/private/x"}))
+    web.add(W + "/go", FakePage(b"", 302, headers={"location": "http://jobs.contoso.com/open"}))
+    web.html("http://jobs.contoso.com/open", _page("Open roles", "We are hiring."))
+    web.disallowed["jobs.contoso.com"] = ["/private/"]
+    web.robots_unloaded.add("jobs.contoso.com")
+
+    stats = await _crawler(store, web, gates, clock).run(once=True)
+
+    assert web.count(W + "/private") == 0
+    assert web.count("http://jobs.contoso.com/private") == 0
+    assert "http://jobs.contoso.com/private/x" in web.robots_asked  # asked before following
+    sources = {s.url: s for s in await store.frontier.by_customer("C1")}
+    for url in (W + "/about", W + "/careers/"):
+        assert sources[url].status == "blocked" and sources[url].last_error == "robots_disallowed", url
+    rows = await store.db.fetchall(
+        "SELECT error_detail FROM fetch_log WHERE url = ? AND error_class = 'robots_disallowed'",
+        (W + "/careers/",),
+    )
+    assert rows and "http://jobs.contoso.com/private/x" in rows[0][0]
+    assert stats.errors["robots_disallowed"] == 3  # the two hops and /private/secret
+    # An allowed cross-host hop is followed once that host's robots.txt is known.
+    docs = {d.url for d in await store.documents.by_customer("C1")}
+    assert "http://jobs.contoso.com/open" in docs
+
+
+async def test_network_failures_back_the_host_off(store: Store) -> None:
+    await _customer(store)
+    web, gates, clock = build_web(), FakeGates(), Clock()
+    web.add(W + "/about", DeadlineExceeded("timed out"))
+    await _crawler(store, web, gates, clock).run(once=True)
+    hosts = [host for host, _ in gates.penalties]
+    # /careers/broken (connect, retried once) and /about (deadline) each back the host off.
+    assert hosts.count("www.contoso.com") >= 3
+
+
+async def test_parse_errors_are_recorded_by_class(store: Store) -> None:
+    await _customer(store)
+    web, gates, clock = build_web(), FakeGates(), Clock()
+
+    class Failing:
+        async def run(self, fn: object, *args: object) -> object:
+            if getattr(fn, "__name__", "") == "parse_feed":
+                raise ParseTimeout("parse_feed did not finish in 10s")
+            if getattr(fn, "__name__", "") == "parse_sitemap":
+                raise ValueError("bad sitemap")  # a parser bug, not an isolation failure
+            return fn(*args)  # type: ignore[operator]
+
+    stats = await _crawler(store, web, gates, clock, parser=Failing()).run(once=True)
+    assert stats.errors["parse_timeout"] >= 1 and stats.errors["parse"] >= 1
+    assert "internal" not in stats.errors
+    rows = await store.db.fetchall("SELECT DISTINCT error_class FROM fetch_log WHERE url LIKE '%sitemap%'")
+    assert {r[0] for r in rows} == {"parse"}

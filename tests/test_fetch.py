@@ -314,3 +314,23 @@ async def test_malformed_responses_are_protocol_errors(server: LoopbackHttp) -> 
 def test_binary_served_as_html_gets_no_charset_guess() -> None:
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 100
     assert detect_charset("text/html", png) is None
+
+
+async def test_a_pool_per_origin_bounded_and_reused(server: LoopbackHttp) -> None:
+    server.static("/", 200, b"ok", Content_Type="text/plain")
+    hosts = [f"site{n}.example" for n in range(6)]
+    newcomer = "site6.example"
+    settings = CrawlerSettings(
+        allow_private_addresses=True,
+        resolve={host: f"127.0.0.1:{server.port}" for host in [*hosts, newcomer]},
+        concurrency=1,  # at most max(concurrency, 8) * 2 = 16 pools
+    )
+    async with HttpFetcher(settings) as client:
+        transport = client._transport
+        for _ in range(2):
+            for host in hosts:
+                assert (await client.fetch(f"http://{host}:{server.port}/")).body == b"ok"
+        assert transport.origins == len(hosts)  # one pool per origin, reused
+        transport._max_origins = 2  # a smaller bound: idle pools are closed, least recent first
+        await client.fetch(f"http://{newcomer}:{server.port}/")
+        assert transport.origins == 2

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 
 from crawler.errors import ParseFailed, ParserCrashed, ParseTimeout
@@ -61,3 +66,55 @@ async def test_results_crashes_hangs_and_errors() -> None:
         assert pool.restarts >= 2
     finally:
         await pool.aclose()
+
+
+_OWNER = """
+import asyncio, sys, time
+import psutil
+from crawler.isolation import ParsePool
+
+async def main():
+    pool = ParsePool(workers=2, timeout_s=120.0, preload=())
+    await pool.start()
+    busy = asyncio.ensure_future(pool.run(time.sleep, 60))  # one worker stuck in a call
+    await asyncio.sleep(0.5)
+    children = psutil.Process().children(recursive=True)
+    print(" ".join(str(c.pid) for c in children), flush=True)
+    await busy
+
+asyncio.run(main())
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.slow
+def test_sigkill_of_the_owner_leaves_no_parse_process_behind() -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    try:
+        assert owner.stdout is not None
+        line = owner.stdout.readline().decode()
+        children = [int(p) for p in line.split()]
+        # The fork server and two workers at least (the resource tracker may be there too).
+        assert len(children) >= 3, line
+        assert not any(_gone(pid) for pid in children)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not all(_gone(pid) for pid in children):
+        time.sleep(0.1)
+    left = [pid for pid in children if not _gone(pid)]
+    for pid in left:  # do not leak them into the rest of the suite
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(pid).kill()
+    assert left == []

@@ -13,8 +13,10 @@ from typing import TypeVar
 
 import pytest
 
-from crawler.errors import HostDeferred
+from crawler.errors import ConnectFailed, HostDeferred
+from crawler.fetch import FetchResponse
 from crawler.politeness import HostGates, parse_retry_after
+from crawler.robots import RobotsPolicy
 from crawler.settings import CrawlerSettings
 
 T = TypeVar("T")
@@ -186,3 +188,33 @@ def test_parse_retry_after_http_dates() -> None:
     future = email.utils.formatdate(now + 90, usegmt=True)
     assert parse_retry_after(future, wall_now=now) == 90.0
     assert parse_retry_after(past, wall_now=now) == 0.0
+
+
+class _RobotsFetcher:
+    """robots.txt answers: a network failure for one host, a 503 for another."""
+
+    async def fetch(self, url: str, **_: object) -> FetchResponse:
+        if "down.example" in url:
+            raise ConnectFailed("refused", url=url)
+        return FetchResponse(
+            url=url,
+            final_url=url,
+            status=503,
+            headers={"retry-after": "300"},
+            body=b"",
+            content_type="text/plain",
+            charset=None,
+            elapsed_s=0.0,
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_robots_network_failures_and_5xx_back_the_host_off() -> None:
+    gates, clock, _rec = setup(backoff_base_s=5.0, max_retry_after_s=3600.0)
+    robots = RobotsPolicy(gates.settings, _RobotsFetcher(), gates, clock=clock)
+    assert not await clock.run(robots.allowed("http://down.example/page"))
+    assert not await clock.run(robots.allowed("http://busy.example/page"))
+    assert gates.errors("down.example") == 1 and 2.5 <= gates.delay_for("down.example") <= 5.0
+    assert gates.errors("busy.example") == 1 and gates.delay_for("busy.example") == 300.0

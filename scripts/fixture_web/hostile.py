@@ -53,6 +53,16 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "redirect-loopback": ("/", "302 to http://127.0.0.1/", "refuse (SSRF guard)"),
     "redirect-metadata": ("/", "302 to http://169.254.169.254/latest/meta-data/", "refuse (SSRF guard)"),
     "redirect-scheme": ("/", "302 to file:///etc/passwd", "refuse: only http and https"),
+    "robots-redirect-hop": (
+        "/",
+        "302 to /private/moved, which its robots.txt disallows",
+        "check robots.txt on every hop: never request the target",
+    ),
+    "robots-redirect-hop-elsewhere": (
+        "/",
+        "302 to /private/ on robots-redirect-hop.badhost.com, which that host's robots.txt disallows",
+        "check the other host's robots.txt: never request the target",
+    ),
     "huge-body": ("/", "200 text/html with a 50 MB body (Content-Length given)", "stop at the body size cap"),
     "huge-chunked": (
         "/",
@@ -392,6 +402,20 @@ def _robots_5xx(path: str) -> Response:
     return _text(200, _SIMPLE_PAGE)
 
 
+def _robots_redirect_hop(path: str) -> Response:
+    if path == "/robots.txt":
+        return _text(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
+    if path == "/":
+        return _redirect("/private/moved")
+    return _text(200, _SIMPLE_PAGE)  # the disallowed pages answer, so a request would show
+
+
+def _robots_redirect_hop_elsewhere(path: str) -> Response:
+    if path == "/":
+        return _redirect(f"http://{host_for('robots-redirect-hop')}/private/from-elsewhere")
+    return _text(404, _html("<h1>Not found</h1>"))
+
+
 def _robots_redirect(path: str) -> Response:
     if path == "/robots.txt":
         return _redirect("/real-robots.txt", 301)
@@ -417,6 +441,8 @@ _HANDLERS = {
     "redirect-loopback": lambda p: _redirect("http://127.0.0.1/"),
     "redirect-metadata": lambda p: _redirect("http://169.254.169.254/latest/meta-data/"),
     "redirect-scheme": lambda p: _redirect("file:///etc/passwd"),
+    "robots-redirect-hop": _robots_redirect_hop,
+    "robots-redirect-hop-elsewhere": _robots_redirect_hop_elsewhere,
     "huge-body": _huge_body,
     "huge-chunked": _huge_chunked,
     "gzip-bomb": lambda p: _bomb(gzip_bomb, "gzip"),
