@@ -6,7 +6,8 @@ Everything a server sends is hostile until proven otherwise:
   how much output it may produce, so a gzip/deflate/brotli bomb never allocates more than
   ``max_body_bytes`` (+1) of output;
 * one deadline covers the whole request (every redirect hop, headers and body), so a
-  slow-drip server cannot hold a worker;
+  slow-drip server cannot hold a worker (the crawler's own wait for a hop's politeness slot
+  is not counted: that is not the server's time);
 * redirects are followed by hand: each hop is checked for scheme, loop and count, and each
   new connection goes through the SSRF guard (:mod:`crawler.guard`);
 * no cookies are kept, no proxy or environment configuration is used (no httpx.Client:
@@ -103,7 +104,10 @@ class FetchResponse:
 
 
 RedirectCheck = Callable[[str], Awaitable[None]]
-"""Asked about every redirect target before it is requested; raises a FetchError to refuse."""
+"""Asked about every redirect target before it is requested; raises a FetchError to refuse.
+It is asked once the previous hop's response is closed, and the time it takes does not count
+against the request deadline: the crawl loop waits there for the target host's politeness
+slot, which is the crawler's own pacing, not time the server took."""
 
 
 class Fetcher(Protocol):
@@ -344,6 +348,22 @@ async def _drain(response: httpx.Response, limit: int = 65_536) -> None:
             return
 
 
+async def _off_the_clock(deadline: asyncio.Timeout, step: Awaitable[None]) -> None:
+    """Await ``step`` with the request deadline stopped, then give back what was left of it.
+
+    The deadline is stopped rather than extended afterwards because a deadline that fired
+    during the step could not be moved any more (and would refuse the hop as if the server
+    were slow)."""
+    loop = asyncio.get_running_loop()
+    when = deadline.when()
+    left = None if when is None else when - loop.time()
+    deadline.reschedule(None)
+    try:
+        await step
+    finally:
+        deadline.reschedule(None if left is None else loop.time() + left)
+
+
 class HttpFetcher:
     """The production :class:`Fetcher`: httpx over the SSRF-guarded transport."""
 
@@ -416,8 +436,8 @@ class HttpFetcher:
             headers["If-Modified-Since"] = last_modified[:200]
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.limits.deadline_s):
-                return await self._follow(url, headers, started, check_redirect)
+            async with asyncio.timeout(self.limits.deadline_s) as deadline:
+                return await self._follow(url, headers, started, check_redirect, deadline)
         except FetchError:
             raise
         except TimeoutError as exc:
@@ -428,7 +448,12 @@ class HttpFetcher:
             raise _translate(exc, url) from exc
 
     async def _follow(
-        self, url: str, headers: dict[str, str], started: float, check_redirect: RedirectCheck | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        started: float,
+        check_redirect: RedirectCheck | None,
+        deadline: asyncio.Timeout,
     ) -> FetchResponse:
         current = _parse_url(url)
         seen = {str(current)}
@@ -438,18 +463,19 @@ class HttpFetcher:
             response = await self._transport.handle_async_request(request)
             try:
                 location = response.headers.get("location")
-                if response.status_code in REDIRECT_STATUSES and location:
-                    target = self._next_hop(current, location, seen, redirects, url)
-                    if check_redirect is not None:
-                        await check_redirect(str(target))
-                    await _drain(response)
-                    redirects.append(str(target))
-                    seen.add(str(target))
-                    current = target
-                    continue
-                return await self._complete(url, current, response, redirects, started)
+                if response.status_code not in REDIRECT_STATUSES or not location:
+                    return await self._complete(url, current, response, redirects, started)
+                target = self._next_hop(current, location, seen, redirects, url)
+                await _drain(response)
             finally:
                 await response.aclose()
+            # The hop the visit leaves is finished before the check: the crawl loop gives
+            # that host's politeness slot back there, so nothing may still use it after.
+            if check_redirect is not None:
+                await _off_the_clock(deadline, check_redirect(str(target)))
+            redirects.append(str(target))
+            seen.add(str(target))
+            current = target
 
     def _next_hop(
         self, current: httpx.URL, location: str, seen: set[str], redirects: list[str], url: str

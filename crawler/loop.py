@@ -46,6 +46,7 @@ from crawler.errors import (
 )
 from crawler.feeds import ParsedFeed, looks_like_feed, parse_feed
 from crawler.fetch import Fetcher, FetchResponse
+from crawler.politeness import HopSlot
 from crawler.revisit import RevisitPolicy
 from crawler.settings import CrawlerSettings
 from crawler.sources import classify_source
@@ -420,15 +421,17 @@ class Crawler:
         tick = time.monotonic()
         retries = max(0, self.settings.fetch_retries)
         hops: dict[str, bool] = {}  # robots.txt verdicts on redirect targets, for this visit
-        check = functools.partial(self._check_hop, hops)
         while True:
+            # Each redirect hop waits for its own host's gate, holding no other slot
+            # meanwhile (see HopSlot: that is what keeps two visits from deadlocking).
+            slot = HopSlot(self.gates, source.host)
             try:
-                async with self.gates.slot(source.host):
+                async with slot:
                     response = await self.fetcher.fetch(
                         source.url,
                         etag=source.etag,
                         last_modified=source.last_modified,
-                        check_redirect=check,
+                        check_redirect=functools.partial(self._check_hop, hops, slot),
                     )
                 break
             except RobotsUnknown as exc:
@@ -450,8 +453,8 @@ class Crawler:
             except FetchError as exc:
                 if exc.retryable:
                     # Network failures (connect, timeout, reset, DNS) back the host off with
-                    # jitter, as 429 and 5xx answers do.
-                    self.gates.penalise(source.host)
+                    # jitter, as 429 and 5xx answers do: the host the failing hop went to.
+                    self.gates.penalise(slot.host)
                 if exc.error_class in RETRY_AT_ONCE and retries > 0:
                     retries -= 1  # a dropped connection is often transient: after the
                     continue  # host's back-off, once more
@@ -464,9 +467,10 @@ class Crawler:
         self.stats.fetched(source.host, len(response.body))
         await self._handle(source, customer, response, started, duration)
 
-    async def _check_hop(self, verdicts: dict[str, bool], url: str) -> None:
+    async def _check_hop(self, verdicts: dict[str, bool], slot: HopSlot, url: str) -> None:
         """robots.txt on a redirect target, from what is known without fetching (a robots.txt
-        fetch here would wait for a politeness slot while this visit holds one)."""
+        fetch here would wait for a politeness slot while this visit holds one); then the
+        visit moves to the target host's gate."""
         allowed = verdicts.get(url)
         if allowed is None:
             known = getattr(self.robots, "known", None)
@@ -475,6 +479,7 @@ class Crawler:
             raise RobotsUnknown("robots.txt of the redirect target not loaded yet", url=url)
         if not allowed:
             raise RobotsDisallowed("redirect target disallowed by robots.txt", url=url)
+        await slot.follow(url)
 
     async def _handle(
         self,
@@ -485,15 +490,17 @@ class Crawler:
         duration: float,
     ) -> None:
         status = response.status
+        # Back-off and Retry-After belong to the host that answered (after redirects).
+        answered = host_of(response.final_url) or source.host
         if response.not_modified or status == 304:
-            self.gates.succeeded(source.host)
+            self.gates.succeeded(answered)
             self.stats.not_modified += 1
             await self._finish(source, response, started, duration, changed=False, digest=None)
             return
         if status in (429, 503):
             header = response.headers.get("retry-after")
             retry = retry_after_seconds(header, self.clock())
-            self.gates.penalise(source.host, header)
+            self.gates.penalise(answered, header)
             await self._failed(source, f"http_{status}", f"HTTP {status}", duration, started, retry, status)
             return
         if status in (404, 410) and source.kind != "homepage":
@@ -501,10 +508,10 @@ class Crawler:
             return
         if not 200 <= status < 300:
             if status >= 500:
-                self.gates.penalise(source.host)
+                self.gates.penalise(answered)
             await self._failed(source, f"http_{status}", f"HTTP {status}", duration, started, None, status)
             return
-        self.gates.succeeded(source.host)
+        self.gates.succeeded(answered)
         self.stats.pages += 1
         digest = content_hash(response.body)
         if digest == source.content_hash:

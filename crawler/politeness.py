@@ -1,8 +1,9 @@
 """Per-host gates: concurrency per host and in total, spacing between request starts,
 Retry-After and exponential back-off with jitter.
 
-Use ``async with gates.slot(host): ...`` around every request (robots.txt included). A slot
-is granted when
+Use ``async with gates.slot(host): ...`` around every request (robots.txt included), and
+:class:`HopSlot` around a request that may be redirected: each redirect hop is a request to
+its own host and waits for that host's slot. A slot is granted when
 
 * fewer than ``per_host_concurrency`` requests to the host are in flight,
 * at least ``max(per_host_delay, Crawl-delay)`` seconds passed since the previous request
@@ -23,12 +24,13 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from crawler.errors import HostDeferred
 from crawler.settings import CrawlerSettings
+from crawler.urls import host_of
 
 _PRUNE_ABOVE = 4096  # host states kept before idle ones are swept
 
@@ -212,3 +214,52 @@ class HostGates:
                 and self._ready_at(name, state) <= now
             ):
                 del self._hosts[name]
+
+
+class Slots(Protocol):
+    def slot(self, host: str) -> AbstractAsyncContextManager[Any]: ...
+
+
+class HopSlot:
+    """The politeness slot of the host a request, or its latest redirect hop, goes to.
+
+    ``async with HopSlot(gates, host) as slot:`` takes the host's slot; pass ``slot.follow``
+    as the fetcher's redirect check and every hop waits for its own host's gate (a hop on
+    the same host too: its start is spaced like any other request's).
+
+    The slot held so far is given back *before* the next one is waited for. A request
+    holding host A's slot while it waits for B's, next to one holding B's while it waits
+    for A's, would deadlock once both hosts are at their concurrency; one that holds nothing
+    while it waits cannot block anyone. Switching slots inside the fetch (rather than
+    restarting at the hop's URL) keeps one redirect count, one loop check and one deadline
+    for the whole chain.
+    """
+
+    def __init__(self, gates: Slots, host: str):
+        self._gates = gates
+        self.host = host.lower()  # where the request in flight (or the last one) went
+        self._held: AbstractAsyncContextManager[Any] | None = None
+
+    async def __aenter__(self) -> HopSlot:
+        await self._take()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._give_back()
+
+    async def follow(self, url: str) -> None:
+        """Move to the slot of the host ``url`` is on (the fetcher's redirect check)."""
+        await self._give_back()
+        self.host = host_of(url) or self.host
+        await self._take()
+
+    async def _take(self) -> None:
+        slot = self._gates.slot(self.host)
+        # Entered by hand: the slot is given back in another method than the one taking it.
+        await slot.__aenter__()
+        self._held = slot
+
+    async def _give_back(self) -> None:
+        slot, self._held = self._held, None
+        if slot is not None:
+            await slot.__aexit__(None, None, None)

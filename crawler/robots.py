@@ -29,7 +29,7 @@ from protego import Protego
 
 from crawler.errors import BodyTooLarge, FetchError, RedirectLoop, TooManyRedirects
 from crawler.fetch import Fetcher
-from crawler.politeness import Clock, HostGates, SystemClock
+from crawler.politeness import Clock, HopSlot, HostGates, SystemClock
 from crawler.settings import CrawlerSettings
 
 _MAX_ORIGINS = 50_000
@@ -135,9 +135,10 @@ def parse_robots(
 class RobotsPolicy:
     """Answers "may we fetch this URL?" from each origin's robots.txt, fetched on demand.
 
-    With ``gates``, the robots.txt fetch itself waits for the host's politeness slot (so do
-    not ask about a host while holding one of its slots: ask before taking it), and each
-    loaded Crawl-delay is handed to the gates, which then space that host's requests by it.
+    With ``gates``, the robots.txt fetch itself waits for the host's politeness slot, and
+    each of its redirect hops for its own host's (so do not ask about a host while holding
+    one of its slots: ask before taking it), and each loaded Crawl-delay is handed to the
+    gates, which then space that host's requests by it.
     """
 
     def __init__(
@@ -208,19 +209,22 @@ class RobotsPolicy:
             self._cache.popitem(last=False)
         return rules
 
-    def _penalise(self, origin: str, retry_after: str | None = None) -> None:
+    def _penalise(self, host: str, retry_after: str | None = None) -> None:
         if self._gates is not None:
-            self._gates.penalise(urlsplit(origin).hostname or "", retry_after)
+            self._gates.penalise(host, retry_after)
 
     async def _fetch(self, origin: str) -> RobotsRules:
         settings = self.settings
         url = origin + "/robots.txt"
         self.fetches += 1
+        # robots.txt often redirects (apex -> www): each hop waits for its own host's gate,
+        # and a failure backs off the host that failed.
+        slot = HopSlot(self._gates, urlsplit(origin).hostname or "") if self._gates is not None else None
         try:
             async with AsyncExitStack() as stack:
-                if self._gates is not None:
-                    await stack.enter_async_context(self._gates.slot(urlsplit(origin).hostname or ""))
-                response = await self._fetcher.fetch(url)
+                if slot is not None:
+                    await stack.enter_async_context(slot)
+                response = await self._fetcher.fetch(url, check_redirect=slot.follow if slot else None)
         except BodyTooLarge as exc:
             now = self._clock.now()
             return parse_robots(
@@ -236,7 +240,8 @@ class RobotsPolicy:
             return RobotsRules(origin, "allow_all", None, now, now + settings.robots_cache_s, exc.error_class)
         except FetchError as exc:
             if exc.retryable:
-                self._penalise(origin)  # network failure: the host backs off, as for a 5xx
+                # network failure: the host backs off, as for a 5xx
+                self._penalise(slot.host if slot is not None else "")
             now = self._clock.now()
             return RobotsRules(
                 origin, "disallow_all", None, now, now + settings.robots_retry_s, exc.error_class
@@ -244,7 +249,7 @@ class RobotsPolicy:
         now = self._clock.now()
         status = response.status
         if status == 429 or status >= 500:
-            self._penalise(origin, response.headers.get("retry-after"))
+            self._penalise(urlsplit(response.final_url).hostname or "", response.headers.get("retry-after"))
         if 200 <= status < 300:
             return parse_robots(
                 origin,

@@ -395,3 +395,54 @@ async def test_two_hundred_companies_coverage(tmp_path: Path) -> None:
         # A hang guard, not a speed test (the rate depends on the machine's load; measured
         # rates are in BENCHMARKS.md).
         assert time.monotonic() - started < 880, first
+
+
+async def test_redirect_hops_wait_for_the_target_hosts_gate(store: Store) -> None:
+    """Sources on an apex host redirect to the www host, where other sources live too: every
+    request the www host sees, redirect hops included, is admitted by its own gate (one at a
+    time, starts spaced), as the fixture server's request log shows."""
+    world = World.generate(companies=12, seed=11)
+    company = next(c for c in world.companies if c.www_host != c.domain)
+    paths = sorted(
+        {
+            urlsplit(p["url"]).path
+            for p in world.ground_truth()["pages"]
+            if urlsplit(p["url"]).hostname == company.www_host and p["robots_allowed"]
+        }
+    )[:8]
+    assert len(paths) == 8, paths
+    # Half the paths asked on the www host directly, half through the apex's redirect.
+    urls = [f"http://{company.www_host}{p}" for p in paths[::2]]
+    via_apex = [f"http://{company.domain}{p}" for p in paths[1::2]]
+    spacing = 0.3
+    async with FixtureWeb(world, port=0, dns_port=None) as web:
+        await store.db.execute(
+            "INSERT INTO customers(customer_id, account_name, domain, org_size, sub_segment)"
+            " VALUES (?, ?, ?, 10, 'Small')",
+            (company.customer_id, company.name, company.domain),
+        )
+        from storage.frontier import NewSource
+
+        sources = [
+            NewSource(customer_id=company.customer_id, url=u, host=urlsplit(u).hostname or "", kind="page")
+            for u in urls + via_apex
+        ]
+        await store.frontier.add_sources(sources)
+        # Only these sources and the seeded homepage: nothing discovered is added.
+        settings = crawler_settings(
+            web,
+            world,
+            per_host_concurrency=1,
+            per_host_delay=spacing,
+            max_crawl_delay=spacing,
+            max_sources_per_customer=len(sources) + 1,
+        )
+        await crawl(store, settings, Clock())
+        seen = sorted(r.time for r in web.request_log if r.host == company.www_host)
+        hops = [r for r in web.request_log if r.host == company.domain and r.status == 301]
+    assert len(hops) >= len(via_apex) and len(seen) >= len(sources), (len(hops), len(seen))
+    # The log records each request as it completes; local answers take milliseconds, so a
+    # gap well under the spacing means two requests overlapped or started too close (the
+    # margin is for a loaded machine: requests admitted apart but not gated land ~1 ms apart).
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
+    assert min(gaps) >= spacing * 0.5, sorted(gaps)[:5]

@@ -344,3 +344,14 @@ async def test_parse_errors_are_recorded_by_class(store: Store) -> None:
     assert "internal" not in stats.errors
     rows = await store.db.fetchall("SELECT DISTINCT error_class FROM fetch_log WHERE url LIKE '%sitemap%'")
     assert {r[0] for r in rows} == {"parse"}
+
+
+async def test_a_redirect_targets_rate_limit_backs_off_that_host(store: Store) -> None:
+    await _customer(store)
+    web, gates, clock = build_web(), FakeGates(), Clock()
+    # The seed (contoso.com) redirects to www.contoso.com, which answers 429: the back-off
+    # and its Retry-After belong to the host that answered, not to the one redirecting.
+    web.add(W + "/", FakePage(b"busy", 429, headers={"Retry-After": "120"}))
+    stats = await _crawler(store, web, gates, clock).run(once=True)
+    assert stats.errors["http_429"] == 1
+    assert gates.penalties == [("www.contoso.com", 120.0)]

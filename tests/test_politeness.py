@@ -14,10 +14,11 @@ from typing import TypeVar
 import pytest
 
 from crawler.errors import ConnectFailed, HostDeferred
-from crawler.fetch import FetchResponse
-from crawler.politeness import HostGates, parse_retry_after
+from crawler.fetch import FetchLimits, FetchResponse, HttpFetcher
+from crawler.politeness import HopSlot, HostGates, parse_retry_after
 from crawler.robots import RobotsPolicy
 from crawler.settings import CrawlerSettings
+from tests.test_fetch_support import LoopbackHttp, Request, send
 
 T = TypeVar("T")
 
@@ -135,6 +136,63 @@ async def test_waiting_for_spacing_holds_no_global_slot() -> None:
     )
     assert rec.starts["b.example"] == [0.5]
     assert rec.starts["a.example"] == [0.0, 10.0]
+
+
+async def test_redirect_hops_wait_for_their_own_hosts_gate_without_deadlock() -> None:
+    # a.example redirects to b.example and b.example to a.example, one request per host at
+    # a time: taking the next host's slot while still holding the first would deadlock.
+    _gates, clock, rec = setup(per_host_delay=1.0, per_host_concurrency=1, concurrency=64)
+    active = {"a.example": 0, "b.example": 0}
+    peak = dict(active)
+
+    async def answer(host: str) -> None:
+        rec.starts.setdefault(host, []).append(clock.now())
+        active[host] += 1
+        peak[host] = max(peak[host], active[host])
+        await clock.sleep(0.5)
+        active[host] -= 1
+
+    async def redirected(first: str, then: str) -> None:
+        async with HopSlot(rec.gates, first) as slot:
+            await answer(first)
+            await slot.follow(f"http://{then}/landing")
+            assert slot.host == then
+            await answer(then)
+
+    pairs = [("a.example", "b.example"), ("b.example", "a.example")] * 4
+    await asyncio.wait_for(clock.run(asyncio.gather(*(redirected(a, b) for a, b in pairs))), timeout=10)
+    assert peak == {"a.example": 1, "b.example": 1}
+    for host in ("a.example", "b.example"):
+        assert len(rec.starts[host]) == 8
+        assert min(gaps(rec.starts[host])) >= 1.0 - 1e-9
+    assert rec.gates.in_flight == 0
+
+
+async def test_a_hops_wait_for_its_gate_is_not_counted_against_the_fetch_deadline() -> None:
+    # The same host: the hop waits out the spacing (0.8 s), longer than the whole deadline.
+    gates = HostGates(CrawlerSettings(per_host_delay=0.8, per_host_concurrency=1))
+    started: list[float] = []
+    async with LoopbackHttp() as server:
+
+        @server.route("/old")
+        async def old(request: Request, writer: asyncio.StreamWriter) -> None:
+            started.append(time.monotonic())
+            await send(writer, 301, headers={"Location": "/new"})
+
+        @server.route("/new")
+        async def new(request: Request, writer: asyncio.StreamWriter) -> None:
+            started.append(time.monotonic())
+            await send(writer, 200, b"moved here")
+
+        settings = CrawlerSettings(allow_private_addresses=True)
+        async with (
+            HttpFetcher(settings, FetchLimits(deadline_s=0.3)) as client,
+            HopSlot(gates, "127.0.0.1") as slot,
+        ):
+            response = await client.fetch(server.origin + "/old", check_redirect=slot.follow)
+    assert response.body == b"moved here" and response.redirects == [server.origin + "/new"]
+    # Server-side arrival times: the margin is for a loaded machine, not for the gate.
+    assert started[1] - started[0] >= 0.5
 
 
 async def test_retry_after_seconds_and_date_push_the_host_back() -> None:
