@@ -7,8 +7,9 @@ The fixture web runs in its own process. For each configuration a fresh database
 schema on PostgreSQL, a temporary file for SQLite) gets the same customers; the workers start
 together and each runs one ``crawl --once`` pass (``open_crawler`` + ``crawler.run(once=True)``)
 over the shared frontier until nothing is due. Printed per configuration: pages fetched (the
-fetch log), wall seconds from the common start to the last worker's end, pages/s, and the
-ratio to one PostgreSQL worker. Offline: loopback only. Without a PostgreSQL server only the
+fetch log), wall seconds from the common start to the last worker's end, pages/s, the
+ratio to one PostgreSQL worker, and the busiest worker's share of the fetches (100% with one
+worker, 25% with four evenly loaded ones). Offline: loopback only. Without a PostgreSQL server only the
 SQLite line is printed.
 """
 
@@ -88,16 +89,21 @@ async def _prepare(target: str, args: argparse.Namespace, folder: Path) -> None:
         await store.customers.upsert_all(result.records)
 
 
-async def _pages(target: str) -> int:
+async def _pages(target: str) -> tuple[int, float]:
+    """Fetches logged, and the busiest worker's share of them (1/workers when balanced)."""
     from storage.store import open_store
 
     store = await open_store(target)
     async with store:
-        row = await store.db.fetchone("SELECT COUNT(*) FROM fetch_log")
-        return int(row[0]) if row else 0
+        rows = await store.db.fetchall("SELECT worker, COUNT(*) FROM fetch_log GROUP BY worker")
+        counts = [int(r[1]) for r in rows]
+        total = sum(counts)
+        return total, (max(counts) / total if total else 0.0)
 
 
-def _run(target: str, workers: int, args: argparse.Namespace, port: int, folder: Path) -> tuple[int, float]:
+def _run(
+    target: str, workers: int, args: argparse.Namespace, port: int, folder: Path
+) -> tuple[int, float, float]:
     asyncio.run(_prepare(target, args, folder))
     ctx = multiprocessing.get_context("spawn")
     ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
@@ -111,7 +117,8 @@ def _run(target: str, workers: int, args: argparse.Namespace, port: int, folder:
     ends = [done.get(timeout=args.timeout) for _ in procs]
     for proc in procs:
         proc.join(timeout=30)
-    return asyncio.run(_pages(target)), max(ends) - started
+    pages, busiest = asyncio.run(_pages(target))
+    return pages, max(ends) - started, busiest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts")
-    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight per worker")
+    # A worker leases up to twice its concurrency in hosts and keeps them while they have due
+    # sources: workers x 2 x concurrency must stay below the hosts due, or workers sit idle.
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per worker")
     parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument("--delay", type=float, default=0.0, help="per-host delay (s)")
     parser.add_argument("--postgres", default=None, help="server URL (default: the test server)")
@@ -133,12 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     web = ctx.Process(target=_serve, args=(args.companies, args.seed, ports, stop), daemon=True)
     web.start()
     port = int(ports.get(timeout=120))
-    results: list[tuple[str, int, float]] = []
+    results: list[tuple[str, int, float, float]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            pages, seconds = _run(str(folder / "ref.db"), 1, args, port, folder)
-            results.append(("sqlite x1", pages, seconds))
+            pages, seconds, busiest = _run(str(folder / "ref.db"), 1, args, port, folder)
+            results.append(("sqlite x1", pages, seconds, busiest))
             url = args.postgres or server_url()
             reason = unavailable_reason(url)
             if reason is not None:
@@ -146,17 +155,17 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 for count in [int(n) for n in args.workers.split(",") if n.strip()]:
                     with scratch_schema(url, prefix="ascent_bench") as schema_url:
-                        pages, seconds = _run(schema_url, count, args, port, folder)
-                    results.append((f"postgresql x{count}", pages, seconds))
+                        pages, seconds, busiest = _run(schema_url, count, args, port, folder)
+                    results.append((f"postgresql x{count}", pages, seconds, busiest))
     finally:
         stop.set()
         web.join(timeout=10)
-    base = next((p / s for name, p, s in results if name == "postgresql x1"), None)
-    print(f"{'configuration':<16} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs pg x1':>8}")
-    for name, pages, seconds in results:
+    base = next((p / s for name, p, s, _ in results if name == "postgresql x1"), None)
+    print(f"{'configuration':<16} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'vs pg x1':>8} {'busiest':>8}")
+    for name, pages, seconds, busiest in results:
         rate = pages / seconds if seconds > 0 else 0.0
         ratio = f"{rate / base:.2f}" if base else "-"
-        print(f"{name:<16} {pages:>6} {seconds:>8.2f} {rate:>8.1f} {ratio:>8}")
+        print(f"{name:<16} {pages:>6} {seconds:>8.2f} {rate:>8.1f} {ratio:>8} {busiest:>8.0%}")
     return 0
 
 

@@ -70,12 +70,20 @@ class Outcome:
 
 ImportRecord = Customer | Product | Agreement | FitScore | Outcome
 
+# Every key includes customer_id, so a distributed database can shard by it (migration 0007).
 _TABLES: dict[type, tuple[str, tuple[str, ...]]] = {
     Customer: ("customers", ("customer_id",)),
     Product: ("products", ("customer_id", "product")),
-    Agreement: ("agreements", ("agreement_id",)),
+    Agreement: ("agreements", ("agreement_id", "customer_id")),
     FitScore: ("fit_scores", ("customer_id", "area", "quarter")),
-    Outcome: ("outcomes", ("opportunity_id",)),
+    Outcome: ("outcomes", ("opportunity_id", "customer_id")),
+}
+
+# Records whose own id is unique across customers although their key also holds customer_id:
+# a re-import that moves one to another customer replaces it instead of adding a second row.
+_MOVABLE: dict[type, tuple[str, str]] = {
+    Agreement: ("agreements", "agreement_id"),
+    Outcome: ("outcomes", "opportunity_id"),
 }
 
 
@@ -115,6 +123,15 @@ class SqliteCustomerRepository:
         """Insert or update every record in one transaction; returns the rows that changed."""
         changed = 0
         async with self.db.transaction() as conn:
+            for record_type, (table, id_column) in _MOVABLE.items():
+                # One batch per table: a statement per record would cost half again the import.
+                # (The importer rejects an id given twice in one file.)
+                owners = {getattr(r, id_column): r.customer_id for r in records if type(r) is record_type}
+                if owners:
+                    await conn.executemany(
+                        f"DELETE FROM {table} WHERE {id_column} = ? AND customer_id <> ?",
+                        list(owners.items()),
+                    )
             for record in records:
                 cursor = await conn.execute(_upsert_sql(type(record)), _row(record))
                 changed += max(cursor.rowcount, 0)

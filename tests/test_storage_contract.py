@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -270,3 +270,17 @@ async def test_signals_lease_pending_documents(any_store: Store) -> None:
     assert {d.document_id for d in first}.isdisjoint({d.document_id for d in second})
     assert await any_store.signals.pending_count() == 3
     assert len(await any_store.signals.lease_pending("w3", 5, 60.0, now=now + 61)) == 3
+
+
+async def test_an_agreement_or_outcome_moved_to_another_customer_stays_one_row(any_store: Store) -> None:
+    # Their keys include customer_id (shard-friendly), yet their ids stay unique across customers.
+    await any_store.customers.upsert_all([_customer("C1"), _customer("C2")])
+    agreement = Agreement("A1", "C1", "EA", "2026-12-31", "Azure", 1000.0)
+    outcome = Outcome("O1", "C1", "Azure", "2026-01-02", None, "open", 0.0)
+    assert await any_store.customers.upsert_all([agreement, outcome]) == 2
+    moved = [replace(agreement, customer_id="C2"), replace(outcome, customer_id="C2")]
+    assert await any_store.customers.upsert_all(moved) == 2
+    assert await any_store.customers.upsert_all(moved) == 0
+    assert await any_store.customers.agreements() == [moved[0]]
+    assert await any_store.customers.outcomes() == [moved[1]]
+    assert await any_store.customers.agreements("C1") == []

@@ -35,11 +35,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Tables written with INSERT OR REPLACE, and the unique key a replaced row collides on.
+# Tables written with INSERT OR REPLACE, and the unique key a replaced row collides on (on
+# PostgreSQL the customer-owned tables' keys include customer_id: migration 0007).
 REPLACE_KEYS: dict[str, tuple[str, ...]] = {
-    "signals": ("passage_id", "signal_type"),
+    "signals": ("passage_id", "signal_type", "customer_id"),
     "embeddings": ("passage_hash", "model"),
-    "passages": ("document_id", "position"),
+    "passages": ("document_id", "position", "customer_id"),
     "technologies": ("customer_id", "technology", "method", "evidence"),
     "hosts": ("host",),
     "jobs": ("name",),

@@ -37,6 +37,15 @@ _DUE = (
 )
 
 
+def _last_request(outcomes: Sequence[FetchOutcome], logs: Sequence[FetchLogEntry]) -> float:
+    """When the batch's last request ended: a visit's ``fetched_at`` is when it started, and a
+    visit may ask again later (a retry, a redirect hop once its robots.txt is read), so the
+    hand-over gap counts from the end of the latest logged request."""
+    ends = [o.fetched_at for o in outcomes]
+    ends += [log.started_at + max(log.duration_ms, 0.0) / 1000 for log in logs]
+    return max(ends)
+
+
 class PgFrontierRepository(SqliteFrontierRepository):
     """The SQLite frontier's contract, leasing hosts and sources with SKIP LOCKED."""
 
@@ -170,8 +179,9 @@ class PgFrontierRepository(SqliteFrontierRepository):
             (ids,),
         )
         await super().complete_many(outcomes, logs)
-        at = max(o.fetched_at for o in outcomes)
-        await self._release_hosts([(str(r["host"]), str(r["lease_owner"])) for r in holders], at)
+        await self._release_hosts(
+            [(str(r["host"]), str(r["lease_owner"])) for r in holders], _last_request(outcomes, logs)
+        )
 
     async def _release_hosts(self, held: list[tuple[str, str]], fetched_at: float | None) -> None:
         """Give each (host, owner) back once the owner holds no lease on it; after a fetch at
