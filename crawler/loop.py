@@ -277,6 +277,7 @@ class Crawler:
         self._writer = _BatchWriter(frontier, documents, self.stats)
         self._fatal: BaseException | None = None
         self._robots_sitemaps_seen: set[tuple[str, str]] = set()
+        self._crawl_delays_shared: dict[str, float | None] = {}
 
     # --- the pass --------------------------------------------------------------------
 
@@ -417,6 +418,7 @@ class Crawler:
             self._committing.add(source.source_id)
             await self._blocked(source, reason, detail)
             return
+        await self._share_crawl_delay(source)
         started = self.clock()
         tick = time.monotonic()
         retries = max(0, self.settings.fetch_retries)
@@ -466,6 +468,27 @@ class Crawler:
         duration = time.monotonic() - tick
         self.stats.fetched(source.host, len(response.body))
         await self._handle(source, customer, response, started, duration)
+
+    async def _share_crawl_delay(self, source: Source) -> None:
+        """Store the host's robots.txt Crawl-delay in the frontier when it changed: on a
+        shared frontier the worker that takes the host over spaces its first request from
+        our last one by it (this process's own gates already space by it)."""
+        delay_of = getattr(self.robots, "crawl_delay", None)
+        if delay_of is None:
+            return
+        try:
+            asked = await delay_of(source.url)  # robots.txt was just loaded: no fetch
+        except (FetchError, OSError):
+            return
+        capped = min(float(asked), self.settings.max_crawl_delay) if asked else 0.0
+        delay = capped if capped > 0 else None  # as the gates honour it
+        host = source.host.lower()
+        if host in self._crawl_delays_shared and self._crawl_delays_shared[host] == delay:
+            return
+        if len(self._crawl_delays_shared) >= 100_000:
+            self._crawl_delays_shared.clear()  # only costs a repeated write per host
+        await self.frontier.record_crawl_delay(host, delay)
+        self._crawl_delays_shared[host] = delay
 
     async def _check_hop(self, verdicts: dict[str, bool], slot: HopSlot, url: str) -> None:
         """robots.txt on a redirect target, from what is known without fetching (a robots.txt

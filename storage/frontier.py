@@ -125,6 +125,7 @@ class FrontierRepository(Protocol):
     async def record_host(
         self, host: str, *, ok: bool, backoff_until: float = 0.0, crawl_delay: float | None = None
     ) -> None: ...
+    async def record_crawl_delay(self, host: str, seconds: float | None) -> None: ...
     async def error_counts(self, since: float = 0.0) -> dict[str, int]: ...
     async def fetch_log(self, limit: int = 100) -> list[FetchLogEntry]: ...
 
@@ -358,6 +359,15 @@ class SqliteFrontierRepository:
             " backoff_until = excluded.backoff_until,"
             " error_count = CASE WHEN ? THEN 0 ELSE hosts.error_count + 1 END",
             (host, crawl_delay, backoff_until, 0 if ok else 1, 1 if ok else 0),
+        )
+
+    async def record_crawl_delay(self, host: str, seconds: float | None) -> None:
+        """Store the Crawl-delay a host's robots.txt asks for (None: it asks for none), so
+        that whichever worker takes the host next spaces its first request by it."""
+        await self.db.execute(
+            "INSERT INTO hosts(host, crawl_delay) VALUES (?, ?)"
+            " ON CONFLICT(host) DO UPDATE SET crawl_delay = excluded.crawl_delay",
+            (host, seconds),
         )
 
     async def error_counts(self, since: float = 0.0) -> dict[str, int]:

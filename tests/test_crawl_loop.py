@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 
 from crawler.errors import ConnectFailed, DeadlineExceeded, ParseTimeout
 from crawler.loop import Crawler, retry_after_seconds
+from crawler.robots import RobotsPolicy
 from crawler.settings import CrawlerSettings
 from storage.store import Store
 from tests.test_crawl_fakes import FakeGates, FakePage, FakeWeb
@@ -131,7 +133,7 @@ def _crawler(store: Store, web: FakeWeb, gates: FakeGates, clock: Clock, **kw: o
         documents=store.documents,
         domains={"C1": "contoso.com"},
         fetcher=web,
-        robots=web,
+        robots=kw.pop("robots", web),  # type: ignore[arg-type]
         gates=gates,
         settings=kw.pop("settings", SETTINGS),  # type: ignore[arg-type]
         clock=clock,
@@ -355,3 +357,26 @@ async def test_a_redirect_targets_rate_limit_backs_off_that_host(store: Store) -
     stats = await _crawler(store, web, gates, clock).run(once=True)
     assert stats.errors["http_429"] == 1
     assert gates.penalties == [("www.contoso.com", 120.0)]
+
+
+async def test_robots_crawl_delay_is_stored_for_the_next_worker(store: Store) -> None:
+    """A shared frontier spaces a host's hand-over by its stored Crawl-delay: the crawl stores
+    the delay it honours (capped) from robots.txt, and clears it when robots.txt drops it."""
+    await _customer(store)
+    web, gates, clock = build_web(), FakeGates(), Clock()
+    robots_txt = W + "/robots.txt"
+    web.add(robots_txt, FakePage(b"User-agent: *\nCrawl-delay: 7\n", content_type="text/plain"))
+    settings = dataclasses.replace(SETTINGS, max_crawl_delay=5.0)
+    robots = RobotsPolicy(settings, web)
+    await _crawler(store, web, gates, clock, robots=robots, settings=settings).run(once=True)
+    state = await store.frontier.host_state("www.contoso.com")
+    assert state is not None and state.crawl_delay == 5.0
+    forum = await store.frontier.host_state("forum.example")  # its robots.txt: 404
+    assert forum is None or forum.crawl_delay is None
+
+    web.add(robots_txt, FakePage(b"User-agent: *\nDisallow: /nothing\n", content_type="text/plain"))
+    clock.now += 400 * 86_400  # everything due again, robots.txt read afresh by a new process
+    fresh = RobotsPolicy(settings, web)
+    await _crawler(store, web, gates, clock, robots=fresh, settings=settings).run(once=True)
+    state = await store.frontier.host_state("www.contoso.com")
+    assert state is not None and state.crawl_delay is None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
+
 from storage.documents import NewDocument, to_signed64, to_unsigned64
 from storage.frontier import FetchLogEntry, FetchOutcome, NewSource
-from storage.store import Store
+from storage.postgres.scratch import scratch_schema, unavailable_reason
+from storage.store import Store, open_store
 
 
 async def _customer(store: Store, cid: str = "C1", domain: str = "contoso.com") -> None:
@@ -100,6 +105,54 @@ async def test_host_backoff_skips_the_host(store: Store) -> None:
     await store.frontier.record_host("contoso.com", ok=True)
     state = await store.frontier.host_state("contoso.com")
     assert state is not None and state.error_count == 0
+
+
+async def test_crawl_delay_is_stored_and_cleared_without_touching_health(store: Store) -> None:
+    await store.frontier.record_host("contoso.com", ok=False, backoff_until=50)
+    await store.frontier.record_crawl_delay("contoso.com", 7.0)
+    await store.frontier.record_crawl_delay("fabrikam.com", 2.5)  # a host not seen before
+    state = await store.frontier.host_state("contoso.com")
+    assert state is not None and (state.crawl_delay, state.error_count, state.backoff_until) == (7.0, 1, 50)
+    other = await store.frontier.host_state("fabrikam.com")
+    assert other is not None and other.crawl_delay == 2.5
+    await store.frontier.record_crawl_delay("contoso.com", None)  # robots.txt dropped it
+    state = await store.frontier.host_state("contoso.com")
+    assert state is not None and state.crawl_delay is None
+
+
+@pytest.fixture
+async def pg_store() -> AsyncIterator[Store]:
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL skipped: {reason}")
+    with scratch_schema() as url:
+        opened = await open_store(url)
+        try:
+            yield opened
+        finally:
+            await opened.close()
+
+
+async def _hand_over_gap(store: Store, host: str, crawl_delay: float | None) -> float:
+    """Seconds after worker a's last request on ``host`` at which worker b may lease it."""
+    await store.frontier.record_crawl_delay(host, crawl_delay)
+    await store.frontier.add_sources([_src(f"https://{host}/{i}", host=host) for i in range(2)], now=0)
+    [first] = await store.frontier.lease_due(1, "a", 600, now=100)
+    await store.frontier.complete(FetchOutcome(first.source_id, 100, 10_000, 3600))
+    for gap in (0.5, 1.5, 2.5, 3.5):
+        if await store.frontier.lease_due(1, "b", 600, now=100 + gap):
+            return gap
+    return float("inf")
+
+
+@pytest.mark.postgres
+async def test_shared_frontier_hands_a_host_over_after_its_stored_crawl_delay(pg_store: Store) -> None:
+    await _customer(pg_store)
+    pg_store.frontier.host_gap_s = 1.0  # type: ignore[attr-defined]
+    assert await _hand_over_gap(pg_store, "slow.contoso.com", 3.0) == 3.5
+    assert await _hand_over_gap(pg_store, "plain.contoso.com", None) == 1.5
+    # A Crawl-delay shorter than the default gap does not make a hand-over less polite.
+    assert await _hand_over_gap(pg_store, "quick.contoso.com", 0.2) == 1.5
 
 
 async def test_documents_one_row_per_version(store: Store) -> None:

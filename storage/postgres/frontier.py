@@ -185,7 +185,8 @@ class PgFrontierRepository(SqliteFrontierRepository):
 
     async def _release_hosts(self, held: list[tuple[str, str]], fetched_at: float | None) -> None:
         """Give each (host, owner) back once the owner holds no lease on it; after a fetch at
-        ``fetched_at`` another worker may fetch from it only after its crawl delay. The last
+        ``fetched_at`` another worker may fetch from it only after its crawl delay (the host's
+        stored robots.txt Crawl-delay, never less than ``host_gap_s``). The last
         holder stays named (with no lease) and may take it again at once: its own per-host
         gates already keep it polite."""
         if not held:
@@ -193,7 +194,8 @@ class PgFrontierRepository(SqliteFrontierRepository):
         await self.db.execute(
             "UPDATE hosts SET lease_until = NULL,"
             " next_allowed_at = CASE WHEN CAST(? AS DOUBLE PRECISION) IS NULL THEN next_allowed_at"
-            "  ELSE GREATEST(next_allowed_at, CAST(? AS DOUBLE PRECISION) + COALESCE(crawl_delay, ?)) END"
+            "  ELSE GREATEST(next_allowed_at,"
+            "   CAST(? AS DOUBLE PRECISION) + GREATEST(COALESCE(crawl_delay, 0), ?)) END"
             " FROM (SELECT UNNEST(?::text[]) AS host, UNNEST(?::text[]) AS owner) AS done"
             " WHERE hosts.host = done.host AND hosts.lease_owner = done.owner"
             " AND NOT EXISTS (SELECT 1 FROM sources s"
