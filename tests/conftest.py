@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.store import Store, open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +26,16 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A scratch PostgreSQL schema dropped after the test, or a skip that says why none answers."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    with scratch_schema() as url:
+        yield url
 
 
 def shared_data(*parts: str) -> Path:

@@ -20,7 +20,6 @@ import pytest
 
 from storage.customers import Customer
 from storage.frontier import NewSource
-from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.store import open_store
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow, pytest.mark.postgres]
@@ -68,15 +67,6 @@ async def main(url, owner, lease_s, out, die_after, host_gap_s, fetch_s):
 url, owner, lease_s, out, die_after, gap, fetch_s = sys.argv[1:]
 asyncio.run(main(url, owner, float(lease_s), out, int(die_after), float(gap), float(fetch_s)))
 """
-
-
-@pytest.fixture
-def pg_url() -> object:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL frontier tests skipped: {reason}")
-    with scratch_schema() as url:
-        yield url
 
 
 async def _seed(url: str) -> set[int]:

@@ -4,7 +4,6 @@ database created before migration 0007 upgrades with its rows intact."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from storage.customers import Customer
 from storage.documents import NewDocument
 from storage.frontier import NewSource
 from storage.postgres import db as pg_db
-from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.signals import DocumentAnalysis, NewPassage, NewSignal
 from storage.store import Store, open_store
 
@@ -23,15 +21,6 @@ pytestmark = [pytest.mark.postgres]
 SHARED_TABLES = {"hosts", "embeddings", "fit_models", "runs", "jobs", "schema_migrations"}
 # Carries customer_id but is a log, not customer data: robots.txt fetches belong to no customer.
 LOG_TABLES = {"fetch_log"}
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL schema tests skipped: {reason}")
-    with scratch_schema() as url:
-        yield url
 
 
 async def _rows(store: Store, sql: str) -> list[Any]:

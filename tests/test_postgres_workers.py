@@ -38,7 +38,6 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,7 +49,6 @@ from scripts.fixture_web import World
 from scripts.fixture_web.server import LogRecord
 from scripts.soak import BackgroundFixtureWeb, ascent, child_env, fixture_settings, write_settings
 from storage.postgres.frontier import DEFAULT_HOST_GAP_S
-from storage.postgres.scratch import scratch_schema, unavailable_reason
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 
@@ -62,15 +60,6 @@ LEASE_S = 15.0
 KILL_AFTER_REQUESTS = 12
 CONCURRENCY = 2
 SETTLE_S = 2.0
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL worker tests skipped: {reason}")
-    with scratch_schema() as url:
-        yield url
 
 
 def _agent(worker: str) -> str:
