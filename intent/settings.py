@@ -136,10 +136,11 @@ class IntentSettings:
         },
     )
     intent_scale: float = field(
-        default=2.0,
+        default=1.2,
         metadata={
             "doc": "Evidence that gives 63/100: score = 100 * (1 - exp(-evidence / scale)). "
-            "With 2.0, one fresh strong signal is Low, two are Medium, four are High."
+            "With 1.2, one fresh, confident, full-strength signal is Medium (a lone signal is "
+            "held below High by high_breadth) and two of them are High."
         },
     )
     surge_months: int = field(

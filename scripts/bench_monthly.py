@@ -1,12 +1,15 @@
 """Benchmark of the monthly run: synthetic customers and signals at three sizes.
 
     python -m scripts.bench_monthly [--sizes 10000:200000,30000:600000,100000:2000000] [--keep DIR]
+        [--reuse] [--quiet-load 1.5 --patience 900]
 
 For each size it writes a synthetic database (customers with products, technographics,
 won outcomes before the quarter, and signals over the last ~400 days), then runs
 ``ascent monthly --month 2026-11`` in a child process and reports wall time and the child's
 peak RSS, then runs the same month again (the quarter's fit model is reused) and checks
 that the rows are identical. Ratios between sizes show whether the cost grows linearly.
+The machine may be shared: CPU time and the load average around each run are printed, and
+``--quiet-load`` waits for a quieter moment before each timed run.
 """
 
 from __future__ import annotations
@@ -186,6 +189,15 @@ async def build(path: Path, customers: int, signals: int, seed: int = 7) -> floa
     return time.perf_counter() - started
 
 
+def wait_for_quiet(limit: float | None, patience_s: float) -> float:
+    """Wait (at most patience_s) until the 1-minute load average is below limit: the machine
+    is shared and wall time means little while others run. Returns the load average then."""
+    deadline = time.monotonic() + patience_s
+    while limit is not None and os.getloadavg()[0] >= limit and time.monotonic() < deadline:
+        time.sleep(10)
+    return os.getloadavg()[0]
+
+
 def run_monthly(db: Path) -> tuple[float, int, float, dict[str, Any]]:
     """Run `ascent monthly` in a child process: (wall seconds, peak RSS bytes, CPU seconds,
     JSON output). CPU time is shown because wall time suffers when the machine is shared."""
@@ -208,6 +220,20 @@ def run_monthly(db: Path) -> tuple[float, int, float, dict[str, Any]]:
     return wall, int(fields[1]) * 1024, float(fields[2]), json.loads(done.stdout)
 
 
+async def forget_month(db: Path) -> None:
+    """Remove the month and the quarter's models from a reused database, so its first run
+    trains and writes from scratch like a fresh one."""
+    store = await open_store(db)
+    try:
+        async with store.db.transaction() as conn:
+            for table in ("intent_scores", "propensity", "customer_month"):
+                await conn.execute(f"DELETE FROM {table} WHERE month = ?", (MONTH,))
+            await conn.execute("DELETE FROM fit_scores WHERE method <> 'imported'")
+            await conn.execute("DELETE FROM fit_models")
+    finally:
+        await store.close()
+
+
 async def digest(db: Path) -> str:
     store = await open_store(db)
     try:
@@ -220,6 +246,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000:200000,30000:600000,100000:2000000")
     parser.add_argument("--keep", type=Path, default=None, help="keep the databases in this folder")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the databases already in --keep (their month is cleared first)",
+    )
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        default=None,
+        help="before each timed run, wait until the 1-minute load average is below this",
+    )
+    parser.add_argument("--patience", type=float, default=900.0, help="longest wait for --quiet-load (s)")
     args = parser.parse_args()
     sizes = [tuple(int(x) for x in item.split(":")) for item in args.sizes.split(",")]
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ascent-bench-"))
@@ -227,22 +265,28 @@ def main() -> int:
     results = []
     print(
         "customers   signals  build_s  run_s  run_cpu_s  rss_MiB  rerun_s  rerun_cpu_s  rerun_rss_MiB"
-        "  identical  load_avg"
+        "  identical  load_avg (before run, before rerun, after)"
     )
     for customers, signals in sizes:
         db = folder / f"bench-{customers}-{signals}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
-        built = asyncio.run(build(db, customers, signals))
+        built = 0.0
+        if not (args.reuse and db.exists()):
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db) + suffix).unlink(missing_ok=True)
+            built = asyncio.run(build(db, customers, signals))
+        asyncio.run(forget_month(db))
+        load_first = wait_for_quiet(args.quiet_load, args.patience)
         wall, rss, cpu, output = run_monthly(db)
         first = asyncio.run(digest(db))
+        load_rerun = wait_for_quiet(args.quiet_load, args.patience)
         rewall, rerss, recpu, _ = run_monthly(db)
         identical = first == asyncio.run(digest(db))
         load = os.getloadavg()[0]
         results.append((customers, signals, wall, rss, rewall, rerss, identical, cpu, recpu))
         print(
             f"{customers:>9}  {signals:>8}  {built:>7.1f}  {wall:>5.1f}  {cpu:>9.1f}  {rss / 2**20:>7.0f}"
-            f"  {rewall:>7.1f}  {recpu:>11.1f}  {rerss / 2**20:>13.0f}  {identical!s:>9}  {load:>8.1f}",
+            f"  {rewall:>7.1f}  {recpu:>11.1f}  {rerss / 2**20:>13.0f}  {identical!s:>9}"
+            f"  {load_first:.1f}, {load_rerun:.1f}, {load:.1f}",
             flush=True,
         )
         print("    phases of the first run (s):", json.dumps(output["summary"]["seconds"]), flush=True)

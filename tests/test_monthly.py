@@ -190,3 +190,48 @@ def test_cli_monthly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert payload["inputs"]["customers"] == 12
     assert payload["summary"]["clusters"]["Azure"]
     assert cli(["--db", str(db), "monthly", "--month", "2026-13"]) == 2
+
+
+async def _month_table_indexes(store: Store) -> list[tuple[str, str]]:
+    rows = await store.db.fetchall(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('intent_scores', 'propensity', 'customer_month') ORDER BY name"
+    )
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def test_month_write_keeps_every_index(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rerun of a month that is most of the month tables drops and rebuilds their indexes, other
+    writes keep them, and either way the write ends (or fails) with the same indexes in place."""
+    import storage.scores as scores
+
+    decisions: list[bool] = []
+    choose = scores._indexes_to_rebuild
+
+    async def spy(conn: object, data: MonthWrite) -> list[tuple[str, str]]:
+        found = await choose(conn, data)  # type: ignore[arg-type]
+        decisions.append(bool(found))
+        return found
+
+    monkeypatch.setattr(scores, "_indexes_to_rebuild", spy)
+    indexes = await _month_table_indexes(store)
+    assert {"propensity_ui_intent", "customer_month_rev_azure", "intent_scores_month"} <= dict(indexes).keys()
+    await small_world(store)
+    for month in (MONTH, MONTH, "2026-08", "2026-09", "2026-10", MONTH):
+        await run_month(store.scores, store.runs, month)
+        assert await _month_table_indexes(store) == indexes
+    # Only the rerun of the only month rebuilds; new months, and a rerun among others, do not.
+    assert decisions == [False, True, False, False, False, False]
+    digest = await store.scores.month_rows_digest(MONTH)
+    monkeypatch.setattr(scores, "REBUILD_INDEX_SHARE", 0.0)  # rebuild, then fail before the end
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        await run_month(FailingScores(store.db), store.runs, MONTH)
+    assert decisions[-1] is True
+    assert await _month_table_indexes(store) == indexes
+    assert await store.scores.month_rows_digest(MONTH) == digest
+    plan = await store.db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT customer_id FROM propensity WHERE month = ? AND area = 'Azure'"
+        " ORDER BY intent DESC LIMIT 50",
+        (MONTH,),
+    )
+    assert "propensity_ui_intent" in " ".join(str(tuple(r)) for r in plan)

@@ -38,8 +38,8 @@ async def validation_world(store: Store) -> None:
                 Sig(cid, "funding", "2026-11-18", ["Azure"], url=f"https://b{i}.example/1"),
                 Sig(cid, "hiring_tech", "2026-11-15", ["Azure"], url=f"https://c{i}.example/1"),
             ]
-        elif i < 20:  # one signal: Low intent
-            signals.append(Sig(cid, "cloud_migration", "2026-11-20", ["Azure"]))
+        elif i < 20:  # one weak signal (a partnership): Low intent
+            signals.append(Sig(cid, "partnership", "2026-11-20", ["Azure"]))
     plan = {
         "Act now": (range(0, 8), 6),
         "Evaluate": (range(10, 15), 3),

@@ -3,6 +3,8 @@ technologies) scored and validated end to end against the opportunities it gener
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from test_intent_world import Sig, add_signals, add_technology
 
@@ -15,10 +17,10 @@ from storage.store import Store
 MONTH = "2026-11"
 
 
-async def load_fixture_world(store: Store, tmp_path, companies: int = 400) -> None:
+async def load_fixture_world(store: Store, tmp_path, companies: int = 400, seed: int = 7) -> None:
     from scripts.fixture_web import World
 
-    world = World.generate(companies, 7)
+    world = World.generate(companies, seed)
     files = world.write_csv(tmp_path)
     for kind in ("customers", "products", "agreements", "fit", "outcomes"):
         result = parse_file(kind, files[kind])
@@ -41,21 +43,38 @@ async def load_fixture_world(store: Store, tmp_path, companies: int = 400) -> No
             await add_technology(store, by_domain[domain], name, "fixture", domain)
 
 
+def _failures(report: dict[str, Any]) -> dict[str, Any]:
+    """What went wrong in each judged area that failed (for the assertion message)."""
+    return {
+        a["area"]: {
+            "won_lift": a["won_lift"],
+            "monotonic": a["monotonic"],
+            "rates": {name: c["opportunity_rate"] for name, c in a["clusters"].items()},
+            "customers": {name: c["customers"] for name, c in a["clusters"].items()},
+        }
+        for a in report["areas"]
+        if a["judged"] and not a["passed"]
+    }
+
+
+# Two worlds of different seeds and sizes. Below ~700 companies the narrow areas (D365BC,
+# D365SP, Surface) have 30-60 opportunities and a few dozen Act now customers, and a cluster's
+# rate moves by more than the gap between neighbouring clusters from sampling alone.
 @pytest.mark.slow
-async def test_act_now_leads_on_the_fixture_world(store: Store, tmp_path) -> None:
-    await load_fixture_world(store, tmp_path)
+@pytest.mark.parametrize(("companies", "seed"), [(1000, 7), (700, 9)])
+async def test_every_judged_area_passes_on_the_fixture_world(
+    store: Store, tmp_path, companies: int, seed: int
+) -> None:
+    """SPEC's bar, as `ascent validate` judges it: in every area with >= 30 opportunities, Act
+    now holds >= 2x its population share of the won deals and the clusters are ordered."""
+    await load_fixture_world(store, tmp_path, companies, seed)
     await run_month(store.scores, store.runs, MONTH)
     report = await validate_month(store.scores, MONTH, IntentSettings())
     judged = [a for a in report["areas"] if a["judged"]]
-    assert len(judged) >= 5
+    assert len(judged) >= 6, [(a["area"], a["opportunities"]) for a in report["areas"]]
+    assert not _failures(report)
+    assert report["passed"] is True
     for area in judged:
-        clusters = area["clusters"]
-        # Act now converts far better than the base rate and than Educate in every judged area.
-        assert area["lift"] > 1.4, area["area"]
-        assert area["won_lift"] > 1.5, area["area"]
-        assert clusters["Act now"]["opportunity_rate"] > clusters["Educate"]["opportunity_rate"], area["area"]
-        assert clusters["Evaluate"]["opportunity_rate"] > clusters["Educate"]["opportunity_rate"], area[
-            "area"
-        ]
-    # Most areas meet the full bar (Act now >= 2x its share of won deals).
-    assert sum(1 for a in judged if a["won_lift"] >= 2.0) >= len(judged) - 1
+        # Act now is a real segment in every area, not a handful of customers.
+        assert area["clusters"]["Act now"]["customers"] >= 0.02 * companies, area["area"]
+        assert area["lift"] > 1.5, area["area"]

@@ -1,8 +1,9 @@
 """The CSV inputs (SPEC §2) that describe a world: customers, products, agreements, fit, outcomes.
 
 Everything is consistent with the sites: Microsoft 365 mail in DNS goes with M365 seats,
-other mail with Exchange Server and Office 2016, and won opportunities are more likely where
-the planted intent in an area is high, so validation can find lift.
+other mail with Exchange Server and Office 2016, and opportunities are more likely, and more
+often won, where the area fits the customer and where the planted intent in the area is
+high, so validation can find lift (see OPPORTUNITY_LOGIT).
 """
 
 from __future__ import annotations
@@ -232,11 +233,39 @@ def _month_end(when: datetime) -> date:
     return date(when.year, when.month, last)
 
 
+# How the world's customers buy. A customer opens an opportunity in an area, and wins it, with
+# log-odds that grow alike with fit (does the area suit what it owns and its size) and with
+# being in market (recent planted signals in the area): the premise of the SPEC's matrix, whose
+# clusters rank cells by both bands and put a high-fit, quiet customer (C1) above a poor-fit,
+# busy one (D1). In a quarter 8-25 % of customers open an opportunity in an area (the broad
+# areas Azure and M365 most), half or more where both fit and intent are high, and a quiet,
+# poorly fitting customer almost never does (about 2 %).
+OPPORTUNITY_LOGIT = (-4.2, 2.8)  # intercept; slope per unit of (fit + in-market), each 0..1
+WIN_LOGIT = (-1.6, 1.6)
+HISTORY_LOGIT = (-4.0, 2.8)  # last year's opportunities, from fit alone (intent then is unknown)
+
+
+def _logistic(coefficients: tuple[float, float], x: float) -> float:
+    intercept, slope = coefficients
+    return 1.0 / (1.0 + math.exp(-(intercept + slope * x)))
+
+
+def in_market(strength: float) -> float:
+    """0 with no recent planted intent in an area, towards 1 with a lot."""
+    return 1.0 - math.exp(-max(0.0, strength))
+
+
+def opportunity_chance(fit: float, intent_strength: float) -> tuple[float, float]:
+    """(chance of an opportunity within the quarter after the month, chance it is won)."""
+    x = fit + in_market(intent_strength)
+    return _logistic(OPPORTUNITY_LOGIT, x), _logistic(WIN_LOGIT, x)
+
+
 def _outcomes(world: World, c: Company, rng: random.Random, propensity: dict[str, float]) -> list[list[str]]:
     """Opportunities created in the 90 days after the clock's month, plus a year of history.
 
     Both are more likely, and more often won, where the area fits the customer; the new ones
-    also where the planted intent in the area is high, so validation can find lift.
+    also where the planted intent in the area is high (see OPPORTUNITY_LOGIT).
     """
     rows: list[list[str]] = []
     intent = intent_by_area(world, c, world.now)
@@ -244,19 +273,17 @@ def _outcomes(world: World, c: Company, rng: random.Random, propensity: dict[str
     seq = 0
     for area in AREAS:
         fit = propensity[area]
-        strength = max(0.0, intent.get(area, 0.0))
-        lift = 1 - math.exp(-strength)  # 0 with no recent intent, ->1 with a lot
-        if rng.random() < 0.02 + 0.45 * lift + 0.15 * fit:
+        opens, wins = opportunity_chance(fit, intent.get(area, 0.0))
+        if rng.random() < opens:
             seq += 1
             created = start + timedelta(days=rng.randint(1, 90))
             roll = rng.random()
-            won_p = 0.08 + 0.5 * lift + 0.25 * fit
-            outcome = "won" if roll < won_p else "open" if roll < won_p + 0.2 else "lost"
+            outcome = "won" if roll < wins else "open" if roll < wins + 0.2 * (1 - wins) else "lost"
             rows.append(_opportunity(c, seq, area, created, outcome, rng))
-        if rng.random() < 0.04 + 0.2 * fit:
+        if rng.random() < _logistic(HISTORY_LOGIT, 2 * fit):
             seq += 1
             created = world.now.date() - timedelta(days=rng.randint(60, 420))
-            outcome = "won" if rng.random() < 0.15 + 0.6 * fit else "lost"
+            outcome = "won" if rng.random() < _logistic(WIN_LOGIT, 2 * fit) else "lost"
             rows.append(_opportunity(c, seq, area, created, outcome, rng))
     return rows
 
