@@ -1,16 +1,39 @@
 """The pipeline steps, wired once for the daemon and the demo: crawl, technographics,
-classify, the monthly run with its export, and the quarterly fit refresh."""
+classify, the monthly run with its export, and the quarterly fit refresh.
+
+Under sustained load the daemon's stages are *bounded*: the crawl pauses while the
+classification backlog is at its limit (classification is the slower stage, so an unpaused
+crawl would grow the backlog, the database and memory without end), classification works in
+batches with memory released and the WAL checkpointed between them, and a model still
+loading never holds up a shutdown.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scripts.settings import Settings
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from signals.classify import SignalClassifier
+    from signals.embed import Embedder
+    from signals.settings import SignalSettings
+
+log = logging.getLogger("ascent.pipeline")
+
+# How often a running crawl pass looks at the classification backlog.
+BACKLOG_POLL_S = 0.5
 
 REPORTS = ("azure", "m365", "d365", "security", "surface", "renewal")
 
@@ -18,9 +41,13 @@ REPORTS = ("azure", "m365", "d365", "security", "surface", "renewal")
 class PipelineStages:
     """Implements the daemon's ``Stages``; the crawler's network stack stays open between passes."""
 
-    def __init__(self, store: Store, settings: Settings, db_path: Path):
+    def __init__(self, store: Store, settings: Settings, db_path: Path, *, bounded: bool = False):
+        """``bounded`` (the daemon): backpressure from the classification backlog onto the
+        crawl and classification in batches (see the module docstring); the demo, which
+        crawls everything and then classifies everything, leaves it off."""
         self.store = store
         self.settings = settings
+        self.bounded = bounded
         self.reports_dir = _reports_dir(settings.daemon.reports_dir, db_path)
 
     async def aclose(self) -> None:
@@ -32,24 +59,42 @@ class PipelineStages:
         max_seconds: float | None = None,
         progress: Callable[[Any], None] | None = None,
     ) -> dict[str, Any]:
-        """One pass over what is due (customers imported since the last pass are seeded)."""
+        """One pass over what is due (customers imported since the last pass are seeded).
+
+        Bounded, the pass does not start while the classification backlog is at its limit and
+        ends early (leases released, as on shutdown) when the backlog reaches it.
+        """
         from scripts.commands.crawl import open_crawler
 
+        backlog_limit = self.settings.daemon.classify_backlog_limit if self.bounded else 0
+        if backlog_limit > 0 and await self.store.signals.pending_count() >= backlog_limit:
+            return {"paused_for_backlog": 1}
         run_id = await self.store.runs.start("crawl", "", {"once": True})
         limit = max_seconds if max_seconds is not None else self.settings.daemon.crawl_max_seconds
         status = "failed"
         summary: dict[str, Any] = {}
+        pass_stop = asyncio.Event()
+        guard = asyncio.create_task(
+            _stop_when(stop, pass_stop, self.store.signals.pending_count, backlog_limit)
+        )
         try:
             async with open_crawler(self.settings, self.store) as crawler:
                 watcher = _watch(progress, crawler.stats)
                 try:
-                    stats = await crawler.run(once=True, max_seconds=limit, stop=stop)
+                    stats = await crawler.run(once=True, max_seconds=limit, stop=pass_stop)
                 finally:
                     watcher.cancel()
             summary = stats.as_dict()
             status = "ok"
         finally:
+            guard.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                paused = await guard
+                if paused:
+                    summary["paused_for_backlog"] = 1
             await self.store.runs.finish(run_id, status, summary)
+        if self.bounded:
+            await self.checkpoint()
         return _numbers(summary)
 
     async def technographics(
@@ -84,15 +129,67 @@ class PipelineStages:
     async def classify(
         self, stop: asyncio.Event, progress: Callable[[Any], None] | None = None
     ) -> dict[str, Any]:
-        from signals.pipeline import classify_pending
+        """Classify what is pending; bounded, in batches, and at most one backlog's worth.
 
+        The cap lets the pass end (so its outcome is stored and the next one starts afresh)
+        even while the crawl keeps the backlog topped up.
+        """
+        from signals.pipeline import ClassifyPipeline
+
+        if await self.store.signals.pending_count() == 0:
+            return {"documents": 0}  # no model load (half a gigabyte) for nothing to do
         run_id = await self.store.runs.start("classify", "", {})
-        stats = await classify_pending(
-            self.store.signals, self.settings.signals, progress=progress, stop=stop
-        )
-        summary = stats.as_json()
-        await self.store.runs.finish(run_id, "ok", summary)
-        return _numbers(summary)
+        totals: dict[str, Any] = {}
+        status = "failed"
+        try:
+            models = await load_models_unless_stopped(self.settings.signals, stop)
+            if models is None:
+                totals["stopped_during_model_load"] = 1
+            else:
+                pipeline = ClassifyPipeline(self.store.signals, *models, self.settings.signals)
+                await self._classify_batches(pipeline, stop, progress, totals)
+            status = "ok"
+        finally:
+            await self.store.runs.finish(run_id, status, totals)
+        return _numbers(totals)
+
+    async def _classify_batches(
+        self,
+        pipeline: Any,
+        stop: asyncio.Event,
+        progress: Callable[[Any], None] | None,
+        totals: dict[str, Any],
+    ) -> None:
+        daemon = self.settings.daemon
+        batch = max(1, daemon.classify_batch_documents) if self.bounded else None
+        cap = daemon.classify_backlog_limit if self.bounded and daemon.classify_backlog_limit > 0 else None
+        while not stop.is_set():
+            stats = await pipeline.run(max_documents=batch, progress=progress, stop=stop)
+            _add_up(totals, stats.as_json())
+            totals["batches"] = totals.get("batches", 0) + 1
+            if batch is None or stats.documents + stats.lost_leases < batch:
+                break  # nothing left (or unbounded: run() went until nothing was left)
+            release_memory()
+            await self.checkpoint()
+            if cap is not None and totals.get("documents", 0) >= cap:
+                break
+        if self.bounded:
+            release_memory()
+            await self.checkpoint()
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL back into the database and truncate it (SQLite; a no-op elsewhere).
+
+        SQLite's automatic checkpoints never shrink the WAL file, and a reader that is busy
+        at the time makes them stop short, so under steady load the file keeps its peak size.
+        """
+        fold = getattr(self.store.db, "checkpoint", None)
+        if fold is None:
+            return
+        try:
+            await fold()
+        except Exception as exc:  # a busy or failing checkpoint is retried at the next batch
+            log.warning("WAL checkpoint failed", extra={"error": str(exc)})
 
     async def monthly(self, month: str) -> dict[str, Any]:
         """The month's scores, then every report under ``reports_dir/<month>/``."""
@@ -143,6 +240,114 @@ async def score_month_exclusively(store: Store, settings: Settings, month: str, 
         if not held:
             return None
         return await run_month(store.scores, store.runs, month, settings.intent, refit=refit)
+
+
+async def load_models_unless_stopped(
+    settings: SignalSettings, stop: asyncio.Event
+) -> tuple[Embedder, SignalClassifier] | None:
+    """The classifier's models, or None when ``stop`` is set before they are loaded.
+
+    The load runs in a daemon thread, not the loop's executor: a shutdown that stops waiting
+    for it must not then wait for it anyway, as the loop's executor shutdown and the
+    interpreter's exit both join executor threads. The abandoned load ends with the process.
+    """
+    from signals.pipeline import load_models
+
+    loop = asyncio.get_running_loop()
+    loaded: asyncio.Future[tuple[Embedder, SignalClassifier]] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if loaded.done():
+            return
+        if error is not None:
+            loaded.set_exception(error)
+        else:
+            loaded.set_result(result)
+
+    def load() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = load_models(settings)
+        except BaseException as exc:  # handed to the waiting coroutine
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    log.info("loading the classifier's models")
+    threading.Thread(target=load, name="model-load", daemon=True).start()
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    waiting: set[asyncio.Future[Any]] = {loaded, stopped}
+    try:
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if not loaded.done():
+        log.info("stopped while the classifier's models were loading")
+        return None
+    return loaded.result()
+
+
+def release_memory() -> None:
+    """Return freed memory to the system between batches.
+
+    The collector breaks cycles (parsed pages, tensors' Python wrappers), and glibc's
+    ``malloc_trim`` hands the freed arenas back: without it RSS stays at the largest batch's
+    peak for good, and a batch of unusually big pages would look like a leak.
+    """
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None)  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+async def _stop_when(
+    stop: asyncio.Event,
+    pass_stop: asyncio.Event,
+    pending: Callable[[], Awaitable[int]],
+    backlog_limit: int,
+) -> bool:
+    """Set ``pass_stop`` when ``stop`` is set or the backlog reaches ``backlog_limit`` (>0).
+
+    Returns True when the backlog ended the pass.
+    """
+    while True:
+        if stop.is_set():
+            pass_stop.set()
+            return False
+        if backlog_limit > 0:
+            with contextlib.suppress(Exception):  # a failed count must not stop the crawl
+                if await pending() >= backlog_limit:
+                    pass_stop.set()
+                    return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), BACKLOG_POLL_S)
+
+
+# Counts the pipeline's embedder keeps since it was made, so each batch reports the running total.
+_RUNNING_TOTALS = frozenset({"embedded", "reused"})
+
+
+def _add_up(totals: dict[str, Any], batch: dict[str, Any]) -> None:
+    for key, value in batch.items():
+        if key in _RUNNING_TOTALS:
+            totals[key] = value
+        elif isinstance(value, dict):
+            inner = totals.setdefault(key, {})
+            for name, count in value.items():
+                inner[name] = inner.get(name, 0) + count
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            totals[key] = totals.get(key, 0) + value
 
 
 def _reports_dir(setting: str, db_path: Path) -> Path:

@@ -46,6 +46,17 @@ class DaemonSettings:
     classify_interval_s: float = field(
         default=60.0, metadata={"doc": "Seconds between classification passes over new documents."}
     )
+    classify_batch_documents: int = field(
+        default=200,
+        metadata={"doc": "Documents one classification batch takes; memory is released between batches."},
+    )
+    classify_backlog_limit: int = field(
+        default=5000,
+        metadata={
+            "doc": "Unclassified documents at which the crawl pauses until classification catches up"
+            " (0: never pause)."
+        },
+    )
     shutdown_grace_s: float = field(
         default=20.0,
         metadata={"doc": "On SIGTERM, seconds in-flight work may take before it is released."},

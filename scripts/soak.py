@@ -6,10 +6,16 @@ The script starts a fixture web in this process (so its content clock can be mov
 new posts appear and the crawler's revisits find them), imports the world's customers, and
 starts ``ascent run`` as a child process with short crawl and classify intervals and a health
 endpoint on a free port. Every ``--interval`` seconds it samples the daemon's RSS, open file
-descriptors, database and WAL size, event-loop lag (``/healthz``), pages fetched and signals
-(``/metrics``, database). It writes ``soak.csv``, ``soak.json`` and a plot (PNG with
-matplotlib, else an SVG) under ``--out`` and prints, per series, whether it is flat after
-warm-up: the slope of the second half, relative to the series' level, within a tolerance.
+descriptors, database and WAL size, event-loop lag (``/healthz``), pages fetched, documents,
+passages, signals and the classification backlog (``/metrics``, database). It writes
+``soak.csv``, ``soak.json`` and a plot (PNG with matplotlib, else an SVG) under ``--out`` and
+prints, per series, whether it is flat after warm-up: the slope of the second half, relative to
+the series' level, within a tolerance.
+
+The database grows with what is crawled, so its raw size is reported but judged per stored
+item: database bytes per document and per passage must be flat (constant cost per new item,
+no waste), and the classification backlog must stay bounded (the daemon pauses the crawl at
+``--backlog-limit``).
 """
 
 from __future__ import annotations
@@ -38,8 +44,16 @@ from scripts.settings import Settings, to_toml
 
 KINDS = ("customers", "products", "agreements", "fit", "outcomes")
 # Series that must not grow once the daemon is warm (counters such as pages are expected to).
-FLAT_SERIES = ("rss_mb", "open_fds", "db_mb", "wal_mb", "loop_lag_s")
-GROWING_SERIES = ("pages_fetched", "signals")
+FLAT_SERIES = (
+    "rss_mb",
+    "open_fds",
+    "wal_mb",
+    "loop_lag_s",
+    "backlog",
+    "db_kb_per_document",
+    "db_kb_per_passage",
+)
+GROWING_SERIES = ("db_mb", "pages_fetched", "documents", "passages", "signals")
 
 
 class BackgroundFixtureWeb:
@@ -186,25 +200,42 @@ def open_fds(pid: int) -> int:
         return 0
 
 
-def count_rows(db: Path, table: str) -> int:
+COUNTS = {
+    "documents": "SELECT count(*) FROM documents",
+    "backlog": "SELECT count(*) FROM documents WHERE classified_at IS NULL",
+    "passages": "SELECT count(*) FROM passages",
+    "signals": "SELECT count(*) FROM signals",
+}
+
+
+def count_rows(db: Path) -> dict[str, float]:
+    """Row counts of ``COUNTS`` in one read-only connection (-1 each when it fails)."""
     try:
         with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
-            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            return {key: float(conn.execute(sql).fetchone()[0]) for key, sql in COUNTS.items()}
     except sqlite3.Error:
-        return -1
+        return dict.fromkeys(COUNTS, -1.0)
+
+
+def per_item_kb(db_mb: float, items: float) -> float:
+    return round(db_mb * 1000 / items, 3) if items > 0 else -1.0
 
 
 def sample(pid: int, db: Path, health_url: str, began: float) -> dict[str, float]:
+    counts = count_rows(db)
+    db_mb = round(file_mb(db), 3)
     row: dict[str, float] = {
         "t_s": round(time.monotonic() - began, 1),
         "rss_mb": round(process_rss_mb(pid), 2),
         "open_fds": open_fds(pid),
-        "db_mb": round(file_mb(db), 3),
+        "db_mb": db_mb,
         "wal_mb": round(file_mb(db.with_name(db.name + "-wal")), 3),
         "loop_lag_s": -1.0,
         "pages_fetched": -1.0,
-        "signals": float(count_rows(db, "signals")),
-        "documents": float(count_rows(db, "documents")),
+        **counts,
+        "db_kb_per_document": per_item_kb(db_mb, counts["documents"]),
+        "db_kb_per_passage": per_item_kb(db_mb, counts["passages"]),
+        "load_1m": round(os.getloadavg()[0], 2),  # the machine is shared: context for the rest
     }
     with contextlib.suppress(OSError, ValueError):
         health = json.loads(get_text(f"{health_url}/healthz"))
@@ -229,33 +260,65 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
     return cov / var * 3600.0
 
 
-def flatness(rows: list[dict[str, float]], tolerance: float) -> dict[str, dict[str, Any]]:
-    """Per series: the second half's slope per hour, relative to its mean, and a verdict.
+FLOORS = {
+    "rss_mb": 5.0,
+    "open_fds": 2.0,
+    "wal_mb": 4.0,
+    "loop_lag_s": 0.05,
+    "backlog": 100.0,
+    "db_kb_per_document": 1.0,
+    "db_kb_per_passage": 0.1,
+}
 
-    A series is flat when it would grow by less than ``tolerance`` of its level per hour of
-    soak (an absolute floor keeps near-zero series, such as lag, from failing on noise).
+
+def flatness(rows: list[dict[str, float]], tolerance: float) -> dict[str, dict[str, Any]]:
+    """Per series: the second half's trend and peak against the warm first half, and a verdict.
+
+    A series *grows* when both of these say so: its least-squares slope over the second half
+    exceeds ``tolerance`` of its level per hour, and its second-half peak exceeds the peak
+    of the first half after warm-up (the first tenth of the samples) by more than
+    ``tolerance`` of that peak per hour (between the two halves' middles). Either alone
+    misjudges the daemon's series: a sawtooth (RSS and descriptors high while a crawl pass's
+    parse workers run, the backlog between classify passes) has a steep slope whenever the
+    soak ends mid-tooth, and a one-off spike (event-loop lag on a loaded machine) makes a new
+    peak without any trend. A leak does both. Absolute floors keep near-zero series from failing on noise.
     """
+    warm = rows[max(1, len(rows) // 10) : len(rows) // 2]
     half = rows[len(rows) // 2 :]
-    floors = {"rss_mb": 5.0, "open_fds": 2.0, "db_mb": 1.0, "wal_mb": 4.0, "loop_lag_s": 0.05}
     verdicts: dict[str, dict[str, Any]] = {}
     for key in FLAT_SERIES:
         points = [(r["t_s"], r[key]) for r in half if r[key] >= 0]
-        if len(points) < 2:
+        warm_values = [r[key] for r in warm if r[key] >= 0]
+        if len(points) < 2 or not warm_values:
             verdicts[key] = {"flat": None, "reason": "too few samples"}
             continue
         slope = slope_per_hour(points)
-        level = max(abs(sum(v for _, v in points) / len(points)), floors[key])
+        level = max(abs(sum(v for _, v in points) / len(points)), FLOORS[key])
+        warm_peak = max(warm_values)
+        late_peak = max(v for _, v in points)
+        peak_growth = (late_peak - warm_peak) / max(warm_peak, FLOORS[key])
+        # per hour between the two windows' middles, so a slow leak cannot hide in a short soak
+        apart_h = max(_mean_t(half) - _mean_t(warm), 60.0) / 3600.0
         verdicts[key] = {
             "first": rows[0][key],
             "last": rows[-1][key],
             "max": max(r[key] for r in rows),
             "slope_per_hour": round(slope, 4),
             "relative_slope_per_hour": round(slope / level, 4),
-            "flat": slope / level <= tolerance,  # only growth counts against it
+            "warm_peak": warm_peak,
+            "late_peak": late_peak,
+            "peak_growth": round(peak_growth, 4),
+            "peak_growth_per_hour": round(peak_growth / apart_h, 4),
+            # only growth counts against a series
+            "flat": slope / level <= tolerance or peak_growth / apart_h <= tolerance,
         }
     for key in GROWING_SERIES:
         verdicts[key] = {"first": rows[0][key], "last": rows[-1][key]}
     return verdicts
+
+
+def _mean_t(rows: list[dict[str, float]]) -> float:
+    return sum(r["t_s"] for r in rows) / len(rows)
 
 
 def write_series(rows: list[dict[str, float]], out: Path) -> None:
@@ -347,6 +410,18 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 12
     raise RuntimeError("the daemon's health endpoint did not answer")
 
 
+def rejudge(args: argparse.Namespace) -> dict[str, Any]:
+    """Verdicts and plot again from a finished soak's ``soak.json`` (no new run)."""
+    saved = json.loads(Path(args.rejudge).read_text(encoding="utf-8"))
+    rows: list[dict[str, float]] = saved["rows"]
+    summary: dict[str, Any] = saved["summary"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary["series"] = flatness(rows, args.tolerance)
+    summary["plot"] = str(plot(rows, args.out))
+    (args.out / "soak.json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1), "utf-8")
+    return summary
+
+
 def soak(args: argparse.Namespace) -> dict[str, Any]:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -357,7 +432,12 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     fixture = BackgroundFixtureWeb(world)
     with fixture as web:
         port = free_port()
-        settings = fixture_settings(web, revisit_min_s=args.revisit_s, concurrency=args.concurrency)
+        settings = fixture_settings(
+            web,
+            revisit_min_s=args.revisit_s,
+            revisit_max_s=args.revisit_max_s,
+            concurrency=args.concurrency,
+        )
         settings = dataclasses.replace(
             settings,
             daemon=dataclasses.replace(
@@ -366,6 +446,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 crawl_interval_s=args.crawl_interval,
                 crawl_max_seconds=args.crawl_interval * 4,
                 classify_interval_s=args.crawl_interval,
+                classify_batch_documents=args.classify_batch,
+                classify_backlog_limit=args.backlog_limit,
                 reports_dir=str(out / "reports"),
             ),
         )
@@ -397,6 +479,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "companies": args.companies,
         "minutes": args.minutes,
         "interval_s": args.interval,
+        "backlog_limit": args.backlog_limit,
+        "load_average": os.getloadavg(),
         "samples": len(rows),
         "daemon_exited_early": crashed,
         "series": verdicts,
@@ -415,6 +499,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("soak-out"))
     parser.add_argument("--crawl-interval", type=float, default=30.0, help="daemon crawl/classify s")
     parser.add_argument("--revisit-s", type=float, default=120.0, help="crawler revisit_min_s")
+    parser.add_argument(
+        "--revisit-max-s",
+        type=float,
+        default=900.0,
+        help="crawler revisit_max_s (short, so revisits of changed pages happen within the soak)",
+    )
+    parser.add_argument(
+        "--backlog-limit", type=int, default=1000, help="daemon classify_backlog_limit (documents)"
+    )
+    parser.add_argument("--classify-batch", type=int, default=100, help="daemon classify_batch_documents")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
         "--clock-hours-per-interval",
@@ -425,26 +519,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tolerance", type=float, default=0.25, help="largest flat growth per hour, relative"
     )
+    parser.add_argument(
+        "--rejudge", type=Path, help="a finished soak's soak.json: verdicts and plot again, no run"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    summary = soak(args)
-    print(f"{'series':<14}{'first':>10}{'last':>10}{'max':>10}{'slope/h':>12}  verdict")
+    summary = rejudge(args) if args.rejudge else soak(args)
+    print(f"{'series':<20}{'first':>10}{'last':>10}{'max':>10}{'slope/h':>12}{'peak+/h':>9}  verdict")
     flat_ok = True
     for key, verdict in summary["series"].items():
         if key in GROWING_SERIES:
-            print(f"{key:<14}{verdict['first']:>10g}{verdict['last']:>10g}")
+            print(f"{key:<20}{verdict['first']:>10g}{verdict['last']:>10g}")
             continue
         if verdict.get("flat") is None:
-            print(f"{key:<14}  {verdict['reason']}")
+            print(f"{key:<20}  {verdict['reason']}")
             continue
         flat_ok &= bool(verdict["flat"])
         word = "flat" if verdict["flat"] else "GROWING"
         print(
-            f"{key:<14}{verdict['first']:>10g}{verdict['last']:>10g}{verdict['max']:>10g}"
-            f"{verdict['slope_per_hour']:>12g}  {word}"
+            f"{key:<20}{verdict['first']:>10g}{verdict['last']:>10g}{verdict['max']:>10g}"
+            f"{verdict['slope_per_hour']:>12g}{verdict['peak_growth_per_hour']:>9.1%}  {word}"
         )
     print(f"plot: {summary['plot']}")
     if summary["daemon_exited_early"]:

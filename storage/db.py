@@ -199,6 +199,21 @@ class Database:
             applied.append(name)
         return applied
 
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the database, then empty it.
+
+        Returns SQLite's (busy, WAL frames, frames copied); busy is 1 when another process's
+        reader or writer kept it from finishing (it is then a harmless partial checkpoint).
+        Taken under the write lock so it never waits on this process's own writer.
+        """
+        async with self._write_lock:
+            try:
+                cursor = await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await cursor.fetchone()
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (1, 0, 0)
+
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")
         return str(row[0]) if row else "no answer"

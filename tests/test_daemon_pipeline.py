@@ -42,10 +42,13 @@ async def serving() -> AsyncIterator[FixtureWeb]:
         yield served
 
 
-def settings_for(web: FixtureWeb, tmp_path: Path, **daemon: object) -> Settings:
+def settings_for(
+    web: FixtureWeb, tmp_path: Path, max_crawl_delay: float | None = None, **daemon: object
+) -> Settings:
     base = load_settings(None, env={})
     crawler = dataclasses.replace(
         base.crawler,
+        max_crawl_delay=base.crawler.max_crawl_delay if max_crawl_delay is None else max_crawl_delay,
         allow_private_addresses=True,
         resolve=web.resolve_map(),
         nameservers=[web.nameserver],
@@ -79,7 +82,9 @@ async def test_reports_appear_once_across_the_25th(tmp_path: Path) -> None:
 async def reports_appear_once_across_the_25th(web: FixtureWeb, tmp_path: Path) -> None:
     db = tmp_path / "ascent.db"
     await imported(web, db, tmp_path)
-    settings = settings_for(web, tmp_path)
+    # Crawl-delay capped (some fixture sites ask 1-2 s): the schedule is under test here, and
+    # each of the six crawl passes would otherwise wait on politeness for most of its run.
+    settings = settings_for(web, tmp_path, max_crawl_delay=0.2)
     clock = FakeClock(datetime(2026, 11, 24, 12, tzinfo=UTC))
     async with await open_store(db) as store:
         stages = PipelineStages(store, settings, db)
@@ -190,3 +195,56 @@ async def run_answers_health_and_drains_on_sigterm(web: FixtureWeb, tmp_path: Pa
             conn.execute("SELECT COUNT(*) FROM sources WHERE next_due_at <= ?", (time.time(),)).fetchone()[0]
             == 0
         )
+
+
+async def test_sigterm_during_model_load_exits_within_grace(tmp_path: Path) -> None:
+    async with serving() as web:
+        await sigterm_during_model_load_exits_within_grace(web, tmp_path)
+
+
+async def sigterm_during_model_load_exits_within_grace(web: FixtureWeb, tmp_path: Path) -> None:
+    """A classifier that has to be fitted first (empty model cache) loads for tens of seconds;
+    SIGTERM then must not wait for it: the daemon exits 0 within the grace period."""
+    db = tmp_path / "ascent.db"
+    await imported(web, db, tmp_path)
+    grace = 2.0
+    settings = settings_for(web, tmp_path, max_crawl_delay=0.2, health_port=0, shutdown_grace_s=grace)
+    config = tmp_path / "ascent.toml"
+    config.write_text(to_toml(settings), encoding="utf-8")
+    command = [sys.executable, "-m", "scripts.cli", "--db", str(db), "--config", str(config)]
+    crawled = await asyncio.to_thread(
+        subprocess.run, [*command, "crawl", "--once", "--quiet"], capture_output=True, timeout=240
+    )
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ASCENT_CACHE_DIR": str(tmp_path / "empty-cache")}
+    process = subprocess.Popen(
+        [*command, "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+    )
+    try:
+        loading = await asyncio.to_thread(_wait_for_line, process, "loading the classifier's models", 120)
+        assert loading, "the classify job never started loading its models"
+        await asyncio.sleep(1.0)
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, 60)
+        took = time.monotonic() - began
+        rest = process.stdout.read() if process.stdout else ""
+        assert code == 0, rest[-3000:]
+        assert "stopped while the classifier's models were loading" in rest, rest[-3000:]
+        assert took < grace + 5.0, f"shutdown took {took:.1f}s: it waited for the model load"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            return False
+        if text in line:
+            return True
+    return False

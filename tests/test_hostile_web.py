@@ -78,7 +78,9 @@ def _normal_documents(db: Path) -> set[tuple[str, str]]:
 
 
 def test_hostile_hosts_do_not_starve_normal_sites(tmp_path: Path) -> None:
-    with prepared_world(tmp_path, COMPANIES) as prep:
+    # Crawl-delay capped: the fixture sites' 1-2 s delays would make both passes a minute
+    # long without testing anything here (politeness has its own tests).
+    with prepared_world(tmp_path, COMPANIES, max_crawl_delay=0.2) as prep:
         hostile = prep.world.hostile
         normal_hosts = {h for c in prep.world.companies for h in (c.domain, c.www_host)}
         normal_hosts |= {prep.world.forum_host, prep.world.social_host}

@@ -30,7 +30,7 @@ async def _run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     store = await store_from(args, settings)
     async with store:
-        stages = PipelineStages(store, settings, db_path(args))
+        stages = PipelineStages(store, settings, db_path(args), bounded=True)
         try:
             clock = SystemClock()
             runner = JobRunner(standard_jobs(stages, settings), store.jobs, clock, Metrics())
