@@ -15,6 +15,13 @@ import numpy as np
 # Longer inputs are cut before tokenising: the model reads at most 256 word pieces anyway,
 # and a hostile 100k-character line must not cost a 100k-character tokenisation.
 MAX_EMBED_CHARS = 2000
+# Every text is padded to its token count rounded up to this: a text's padding then never
+# depends on the other texts of its batch (fewer, fuller model calls than exact lengths).
+PAD_MULTIPLE = 16
+# Matrix products over fewer token rows than this take another path in the CPU math library
+# (measured: 1-3, 5-7 and 9-11 rows give other bits than the same rows in a larger product);
+# every model call carries at least this many, with margin.
+MIN_TOKEN_ROWS = 64
 
 
 class Embedder(Protocol):
@@ -92,18 +99,60 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One vector per text, bit-identical whatever else is in the call.
+
+        Two things make a text's vector depend on its batch: the padding (a text padded to
+        its batch's longest text differs in the last bits from the same text padded less) and
+        matrix products over fewer than about a dozen token rows, which the CPU math library
+        computes on another path. Either is enough to flip a passage whose confidence sits on
+        a threshold. So every text is always padded to the same length, its token count
+        rounded up to ``PAD_MULTIPLE``, texts of one padded length go to the model together,
+        and a call with fewer than ``MIN_TOKEN_ROWS`` token rows is filled up with copies of
+        its first text, whose rows are thrown away. Few, full calls also keep the cost of a
+        call (large on a busy machine) small.
+        """
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
+            return out
         clipped = [t[:MAX_EMBED_CHARS] for t in texts]
+        tokenizer = getattr(self._model, "tokenizer", None)
+        if tokenizer is None:  # a model we cannot pad ourselves: one text per call
+            for row, text in enumerate(clipped):
+                out[row] = self._encode_plain([text])[0]
+            return out
+        import torch
+
+        limit = int(getattr(self._model, "max_seq_length", 0) or 512)
+        with self._lock:
+            lengths = [len(ids) for ids in tokenizer(clipped, truncation=True, max_length=limit)["input_ids"]]
+            groups: dict[int, list[int]] = {}
+            for row, length in enumerate(lengths):
+                padded = min(limit, -(-length // PAD_MULTIPLE) * PAD_MULTIPLE)
+                groups.setdefault(padded, []).append(row)
+            for padded, rows in sorted(groups.items()):
+                for start in range(0, len(rows), self.batch_size):
+                    chunk = rows[start : start + self.batch_size]
+                    batch = [clipped[i] for i in chunk]
+                    fill = max(0, -(-MIN_TOKEN_ROWS // padded) - len(batch))
+                    features = tokenizer(
+                        batch + [batch[0]] * fill,
+                        padding="max_length",
+                        truncation=True,
+                        max_length=padded,
+                        return_tensors="pt",
+                    )
+                    with torch.inference_mode():
+                        vectors = self._model(dict(features))["sentence_embedding"]
+                        vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)
+                    out[chunk] = vectors[: len(batch)].float().numpy()
+        return out
+
+    def _encode_plain(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             vectors = self._model.encode(
-                clipped,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
+                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return np.asarray(vectors, dtype=np.float32)
 
 
 @functools.cache

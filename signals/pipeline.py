@@ -118,6 +118,31 @@ class _Prepared:
     language: str | None
     text: str
     passages: list[NewPassage]
+    # positions of passages already on an earlier page of the site (or an earlier copy of
+    # this URL, such as its feed entry): their signal, if any, was given there
+    repeated: set[int] = field(default_factory=set)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def without_headline(text: str, title: str | None) -> str:
+    """The main text without its first line when that line is the page's title.
+
+    A headline ("Acme announces acquisition", a job title, a forum thread's subject) restates
+    what the body says, with less detail. Left in, it is glued to the next short line (a
+    dateline, "FOR IMMEDIATE RELEASE.", a greeting) into a passage that duplicates the body's
+    signal, or that claims one the body never makes. The title itself is kept as the
+    document's title.
+    """
+    if not title:
+        return text
+    head, newline, rest = text.lstrip().partition("\n")
+    line, wanted = _normal(head), _normal(title)
+    if line and len(line.split()) >= 2 and (line == wanted or wanted.startswith(line)):
+        return rest if newline else ""
+    return text
 
 
 def _prepare(document: PendingDocument, settings: SignalSettings) -> _Prepared:
@@ -133,7 +158,7 @@ def _prepare(document: PendingDocument, settings: SignalSettings) -> _Prepared:
     else:
         title = page.title or document.title
         published = page.published or document.published
-    pieces = split_passages(page.text, max_chars=settings.max_passage_chars)
+    pieces = split_passages(without_headline(page.text, title), max_chars=settings.max_passage_chars)
     passages: list[NewPassage] = []
     for text in pieces[: settings.max_passages_per_document]:
         text = " ".join(text.split())
@@ -198,7 +223,7 @@ class ClassifyPipeline:
             (i, p)
             for i, item in enumerate(prepared)
             for p in item.passages
-            if not p.is_boilerplate and len(p.text) >= MIN_PASSAGE_CHARS
+            if not p.is_boilerplate and p.position not in item.repeated and len(p.text) >= MIN_PASSAGE_CHARS
         ]
         vectors = await self.cached.encode([p.text for _, p in todo], [p.passage_hash for _, p in todo])
         results: list[list[tuple[NewPassage, PassageResult]]] = [[] for _ in prepared]
@@ -226,6 +251,7 @@ class ClassifyPipeline:
                     ),
                 )
                 results[index].append((passage, result))
+        results = [one_per_type(found) for found in results]
         stats.embedded = self.cached.embedded
         stats.reused = self.cached.reused
         stats.classified_passages += len(todo)
@@ -244,27 +270,39 @@ class ClassifyPipeline:
         return prepared
 
     async def _mark_boilerplate(self, prepared: list[_Prepared]) -> None:
-        """Mark passages already seen on enough other pages of the customer's site.
+        """Mark passages already seen on earlier pages of the customer's site.
 
-        Pages are taken in batch order, as if saved one by one: the first pages carrying a
-        passage keep it (a press release quoted on three pages still yields its signal once),
-        later ones see it as boilerplate.
+        Pages are taken in batch order, as if saved one by one (earlier = fetched earlier).
+        A passage already on an earlier page, or on an earlier copy of the same URL (a feed
+        entry and its article), is a repeat: it is not classified again, so a press release
+        quoted on several pages yields its signal once, from the first page carrying it. A
+        passage on ``boilerplate_min_pages`` other pages is also flagged as boilerplate.
         """
         earlier: dict[tuple[str, str], set[str]] = {}
         batch_ids = [item.document.document_id for item in prepared]
         for item in prepared:
             document = item.document
-            counts = await self.repository.site_page_counts(
-                document.customer_id,
-                [p.passage_hash for p in item.passages],
-                document.url,
-                (document.fetched_at, document.document_id),
-                batch_ids,
+            hashes = [p.passage_hash for p in item.passages]
+            order = (document.fetched_at, document.document_id)
+            # "" matches no URL, so this counts earlier copies of this very URL as well
+            anywhere = await self.repository.site_page_counts(
+                document.customer_id, hashes, "", order, batch_ids
+            )
+            suspects = [h for h in hashes if anywhere.get(h, 0) >= self.boilerplate_min_pages]
+            counts = (
+                await self.repository.site_page_counts(
+                    document.customer_id, suspects, document.url, order, batch_ids
+                )
+                if suspects
+                else {}
             )
             marked = []
             for passage in item.passages:
                 key = (document.customer_id, passage.passage_hash)
-                others = earlier.get(key, set()) - {document.url}
+                seen_in_batch = earlier.get(key, set())
+                if anywhere.get(passage.passage_hash, 0) or seen_in_batch:
+                    item.repeated.add(passage.position)
+                others = seen_in_batch - {document.url}
                 pages = counts.get(passage.passage_hash, 0) + len(others)
                 marked.append(
                     NewPassage(
@@ -320,6 +358,23 @@ class ClassifyPipeline:
         stats.signals += len(signals)
         for signal in signals:
             stats.by_type[signal.signal_type] = stats.by_type.get(signal.signal_type, 0) + 1
+
+
+def one_per_type(
+    found: list[tuple[NewPassage, PassageResult]],
+) -> list[tuple[NewPassage, PassageResult]]:
+    """One signal per type in a document: its most confident passage (the first on a tie).
+
+    A press release states its event in the lead, again in a quote and again in the notes;
+    that is one event, and counting it three times would triple its weight in the intent
+    score. The other passages stay stored; only the evidence is chosen.
+    """
+    best: dict[str, tuple[NewPassage, PassageResult]] = {}
+    for passage, result in found:
+        kept = best.get(result.signal_type)
+        if kept is None or result.confidence > kept[1].confidence:
+            best[result.signal_type] = (passage, result)
+    return sorted(best.values(), key=lambda pair: pair[0].position)
 
 
 def load_models(settings: SignalSettings) -> tuple[Embedder, SignalClassifier]:

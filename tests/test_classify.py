@@ -304,6 +304,19 @@ def test_embedder_returns_normalised_float32() -> None:
     assert text_hash("a") == text_hash("a") != text_hash("b")
 
 
+def test_a_texts_vector_does_not_depend_on_its_batch() -> None:
+    # Padding and small matrix products change the last bits of a vector; a passage on a
+    # threshold then flips label depending on what it was embedded with.
+    embedder = default_embedder()
+    texts = [e.text for e in load_examples()[:150]] + ["IT jobs", "We grow.", "Hiring now!"]
+    together = embedder.encode(texts)
+    for picked in ([150], [151, 3], [152, 40, 7, 99], list(range(0, 150, 7))):
+        alone = embedder.encode([texts[i] for i in picked])
+        assert np.array_equal(alone, together[picked]), picked
+    reversed_order = embedder.encode(texts[::-1])[::-1]
+    assert np.array_equal(reversed_order, together)
+
+
 # --------------------------------------------------------------- classify --stdin
 
 
