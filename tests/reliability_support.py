@@ -61,7 +61,9 @@ def prepared_world(folder: Path, companies: int, seed: int = 11, **crawler: Any)
         settings = fixture_settings(web, **crawler)
         settings = dataclasses.replace(
             settings,
-            signals=dataclasses.replace(settings.signals, lease_s=1.0),
+            # Small classify batches commit often, so a kill can land between two commits
+            # however fast the machine classifies a small world.
+            signals=dataclasses.replace(settings.signals, lease_s=1.0, documents_per_batch=4),
             daemon=dataclasses.replace(settings.daemon, health_port=0),
         )
         config = write_settings(settings, folder / "ascent.toml")

@@ -263,10 +263,10 @@ def test_same_documents_as_an_uninterrupted_run(scenario: Scenario) -> None:
 
 
 @pytest.mark.xfail(
-    reason="signals/pipeline.py: a passage's signal depends on which documents were classified "
-    "before it in the same or earlier batches (boilerplate/site counts or batch composition), "
-    "so a classify pass restarted after a kill labels a few passages differently; it depends "
-    "on where the kills land, so it does not fail on every run",
+    reason="signals/pipeline.py: a passage repeated on several pages of a site keeps its signal "
+    "on the page classified first, and documents are classified in fetch order, which a killed "
+    "and restarted crawl can change; vectors no longer depend on the batch, so this fails only "
+    "when a kill reorders pages that share a passage",
     strict=False,
 )
 def test_same_signals_as_an_uninterrupted_run(scenario: Scenario) -> None:

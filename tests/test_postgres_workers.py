@@ -168,6 +168,9 @@ def _statuses(records: list[LogRecord]) -> dict[tuple[str, str], set[int]]:
     return found
 
 
+_HOP_PATHS = ("/", "/robots.txt")
+
+
 def _redirect_hops(records: list[LogRecord], world: World) -> set[int]:
     """Indexes of requests that followed an apex domain's redirect to its www host."""
     apexes = {c.domain: c.www_host for c in world.companies if c.www_host and c.www_host != c.domain}
@@ -175,9 +178,10 @@ def _redirect_hops(records: list[LogRecord], world: World) -> set[int]:
     last_redirect: dict[tuple[str, str], float] = {}
     for i, record in enumerate(records):
         worker = _worker_of(record)
-        if record.host in apexes and record.path == "/" and 300 <= record.status < 400:
+        # The hop's target robots.txt is read under the apex's lease too (docs/postgres.md).
+        if record.host in apexes and record.path in _HOP_PATHS and 300 <= record.status < 400:
             last_redirect[(worker, apexes[record.host])] = record.time
-        elif record.path == "/" and record.time - last_redirect.get((worker, record.host), -1e9) < 2.0:
+        elif record.path in _HOP_PATHS and record.time - last_redirect.get((worker, record.host), -1e9) < 2.0:
             hops.add(i)
     return hops
 
