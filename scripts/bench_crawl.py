@@ -66,17 +66,13 @@ class _Recording:
         await self.inner.aclose()
 
 
-async def _ours(args: argparse.Namespace, port: int, folder: Path) -> tuple[list[str], float, Any]:
+def fixture_crawler_settings(world: Any, port: int, args: argparse.Namespace, parse_workers: int) -> Any:
+    """Crawler settings aimed at the fixture web listening on ``port``, with the politeness
+    the benchmark's arguments ask for and Crawl-delay ignored (as the raw loops ignore it)."""
     from crawler.settings import CrawlerSettings
-    from intent.imports import parse_file
-    from scripts.commands.crawl import open_crawler
-    from scripts.fixture_web import World
-    from scripts.settings import Settings
-    from storage.store import open_store
 
-    world = World.generate(companies=args.companies, seed=args.seed)
     address = f"127.0.0.1:{port}"
-    settings = replace(
+    return replace(
         CrawlerSettings(),
         allow_private_addresses=True,
         resolve={host: address for host in world.hosts()},
@@ -86,8 +82,19 @@ async def _ours(args: argparse.Namespace, port: int, folder: Path) -> tuple[list
         per_host_concurrency=args.per_host,
         per_host_delay=args.delay,
         max_crawl_delay=0.0,
-        parse_workers=args.parse_workers,
+        parse_workers=parse_workers,
     )
+
+
+async def _ours(args: argparse.Namespace, port: int, folder: Path) -> tuple[list[str], float, Any]:
+    from intent.imports import parse_file
+    from scripts.commands.crawl import open_crawler
+    from scripts.fixture_web import World
+    from scripts.settings import Settings
+    from storage.store import open_store
+
+    world = World.generate(companies=args.companies, seed=args.seed)
+    settings = fixture_crawler_settings(world, port, args, parse_workers=args.parse_workers)
     store = await open_store(folder / "bench.db")
     recorders: list[_Recording] = []
 

@@ -21,7 +21,6 @@ import multiprocessing
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +39,12 @@ def _serve(companies: int, seed: int, ports: Any, stop: Any) -> None:
 
 
 def _settings(args: argparse.Namespace, port: int) -> Any:
-    from crawler.settings import CrawlerSettings
+    from scripts.bench_crawl import fixture_crawler_settings
     from scripts.fixture_web import World
     from scripts.settings import Settings
 
     world = World.generate(companies=args.companies, seed=args.seed)
-    address = f"127.0.0.1:{port}"
-    crawler = replace(
-        CrawlerSettings(),
-        allow_private_addresses=True,
-        resolve={host: address for host in world.hosts()},
-        seed_scheme="http",
-        forum_hosts=[world.forum_host],
-        concurrency=args.concurrency,
-        per_host_concurrency=args.per_host,
-        per_host_delay=args.delay,
-        max_crawl_delay=0.0,
-        parse_workers=1,
-    )
-    return Settings(crawler=crawler)
+    return Settings(crawler=fixture_crawler_settings(world, port, args, parse_workers=1))
 
 
 def _worker(target: str, args: argparse.Namespace, port: int, ready: Any, go: Any, done: Any) -> None:
