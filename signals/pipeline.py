@@ -25,6 +25,7 @@ from signals.settings import SignalSettings
 from signals.taxonomy import NONE, default_taxonomy
 from storage.signals import (
     DocumentAnalysis,
+    EvidenceRank,
     NewPassage,
     NewSignal,
     PendingDocument,
@@ -118,9 +119,19 @@ class _Prepared:
     language: str | None
     text: str
     passages: list[NewPassage]
-    # positions of passages already on an earlier page of the site (or an earlier copy of
-    # this URL, such as its feed entry): their signal, if any, was given there
+    # positions of passages already on a lower-ranked page of the site (or another copy of
+    # this URL, such as its feed entry): their signal, if any, is given there
     repeated: set[int] = field(default_factory=set)
+
+    @property
+    def rank(self) -> EvidenceRank:
+        return EvidenceRank.of(
+            published=self.published,
+            url=self.document.url,
+            kind=self.document.kind,
+            fetched_at=self.document.fetched_at,
+            document_id=self.document.document_id,
+        )
 
 
 def _normal(text: str) -> str:
@@ -270,21 +281,23 @@ class ClassifyPipeline:
         return prepared
 
     async def _mark_boilerplate(self, prepared: list[_Prepared]) -> None:
-        """Mark passages already seen on earlier pages of the customer's site.
+        """Mark passages already on lower-ranked pages of the customer's site.
 
-        Pages are taken in batch order, as if saved one by one (earlier = fetched earlier).
-        A passage already on an earlier page, or on an earlier copy of the same URL (a feed
-        entry and its article), is a repeat: it is not classified again, so a press release
-        quoted on several pages yields its signal once, from the first page carrying it. A
-        passage on ``boilerplate_min_pages`` other pages is also flagged as boilerplate.
+        Pages are taken in :class:`EvidenceRank` order (earliest dated, most specific first),
+        as if saved one by one in that order. A passage already on a lower-ranked page, or on
+        another copy of the same URL (a feed entry and its article), is a repeat: it is not
+        classified again, so a press release quoted on several pages yields its signal once,
+        from the page ranked first, whatever order the pages were fetched in (a page saved
+        later that ranks first takes the signal over: see ``save_analysis``). A passage on
+        ``boilerplate_min_pages`` other pages is also flagged as boilerplate.
         """
         earlier: dict[tuple[str, str], set[str]] = {}
         batch_ids = [item.document.document_id for item in prepared]
-        for item in prepared:
+        for item in sorted(prepared, key=lambda one: one.rank):
             document = item.document
             hashes = [p.passage_hash for p in item.passages]
-            order = (document.fetched_at, document.document_id)
-            # "" matches no URL, so this counts earlier copies of this very URL as well
+            order = item.rank
+            # "" matches no URL, so this counts other copies of this very URL as well
             anywhere = await self.repository.site_page_counts(
                 document.customer_id, hashes, "", order, batch_ids
             )

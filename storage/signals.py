@@ -40,6 +40,61 @@ class PendingDocument:
     body: bytes
 
 
+@dataclass(frozen=True, order=True)
+class EvidenceRank:
+    """Which of a site's pages carries a passage they share: the lowest rank.
+
+    A press release quoted on the newsroom, the blog and the home page is one event, and its
+    signal belongs to one page. That page must not depend on the order pages were fetched or
+    classified in (a restarted crawl, or a second worker, fetches in another order), so it is
+    chosen by what the pages are: the earliest dated one first, dated before undated; then the
+    most specific (the deepest path: the article rather than the listing quoting it); then the
+    URL; a page before a feed entry of the same URL; versions of one URL in fetch order.
+    """
+
+    undated: int
+    published: str
+    shallowness: int
+    url: str
+    is_feed_entry: int
+    fetched_at: float
+    document_id: int
+
+    @classmethod
+    def of(
+        cls, *, published: str | None, url: str, kind: str, fetched_at: float, document_id: int
+    ) -> EvidenceRank:
+        return cls(
+            undated=int(published is None),
+            published=published or "",
+            shallowness=-url.count("/"),
+            url=url,
+            is_feed_entry=int(kind == "feed_entry"),
+            fetched_at=float(fetched_at),
+            document_id=int(document_id),
+        )
+
+    def params(self) -> tuple[Any, ...]:
+        return (
+            self.undated,
+            self.published,
+            self.shallowness,
+            self.url,
+            self.is_feed_entry,
+            self.fetched_at,
+            self.document_id,
+        )
+
+
+# The same rank in SQL, for the documents row ``d`` (compared as a row value).
+EVIDENCE_RANK_SQL = (
+    "(CASE WHEN d.published IS NULL THEN 1 ELSE 0 END, COALESCE(d.published, ''),"
+    " LENGTH(REPLACE(d.url, '/', '')) - LENGTH(d.url), d.url,"
+    " CASE WHEN d.kind = 'feed_entry' THEN 1 ELSE 0 END, d.fetched_at, d.document_id)"
+)
+_RANK_PARAMS = "(?, ?, ?, ?, ?, ?, ?)"
+
+
 @dataclass(frozen=True)
 class NewPassage:
     position: int
@@ -108,7 +163,7 @@ class SignalRepository(Protocol):
         customer_id: str,
         hashes: Sequence[str],
         exclude_url: str,
-        before: tuple[float, int],
+        before: EvidenceRank,
         exclude_documents: Sequence[int] = (),
     ) -> dict[str, int]: ...
     async def save_analysis(self, owner: str, analysis: DocumentAnalysis) -> bool: ...
@@ -227,16 +282,15 @@ class SqliteSignalRepository:
         customer_id: str,
         hashes: Sequence[str],
         exclude_url: str,
-        before: tuple[float, int],
+        before: EvidenceRank,
         exclude_documents: Sequence[int] = (),
     ) -> dict[str, int]:
         """For each passage hash: on how many other URLs of the customer's site it was seen in
-        documents fetched before ``before`` = (fetched_at, document_id), not counting
-        ``exclude_documents`` (the caller's own batch). Counting only earlier documents makes a
-        reclassification give the same answer as the first pass."""
+        documents ranked before ``before`` (see :class:`EvidenceRank`), not counting
+        ``exclude_documents`` (the caller's own batch). Counting only lower-ranked documents
+        makes the answer independent of the order documents are classified in."""
         counts: dict[str, int] = {}
         wanted = list(dict.fromkeys(hashes))
-        fetched_at, document_id = before
         skip = list(exclude_documents)[:_CHUNK] or [-1]
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
@@ -244,10 +298,10 @@ class SqliteSignalRepository:
                 "SELECT p.passage_hash, COUNT(DISTINCT d.url) FROM passages p"
                 " JOIN documents d ON d.document_id = p.document_id"
                 f" WHERE p.customer_id = ? AND p.passage_hash IN ({','.join('?' * len(chunk))})"
-                " AND d.url != ? AND (d.fetched_at < ? OR (d.fetched_at = ? AND d.document_id < ?))"
+                f" AND d.url != ? AND {EVIDENCE_RANK_SQL} < {_RANK_PARAMS}"
                 f" AND d.document_id NOT IN ({','.join('?' * len(skip))})"
                 " GROUP BY p.passage_hash",
-                (customer_id, *chunk, exclude_url, fetched_at, fetched_at, document_id, *skip),
+                (customer_id, *chunk, exclude_url, *before.params(), *skip),
             )
             counts.update((str(r[0]), int(r[1])) for r in rows)
         return counts
@@ -256,18 +310,44 @@ class SqliteSignalRepository:
 
     async def save_analysis(self, owner: str, analysis: DocumentAnalysis) -> bool:
         """Replace the document's passages and signals and mark it extracted and classified,
-        in one transaction. Returns False (and writes nothing) when the lease was lost."""
+        in one transaction. Returns False (and writes nothing) when the lease was lost, or when
+        a page ranked before this one (:class:`EvidenceRank`) was saved meanwhile with one of
+        its signal passages: the document is left pending and classified again.
+
+        Saving a page also sends back to the queue every higher-ranked page of the site that
+        holds a signal on one of its passages: that signal belongs to this page now, and the
+        other page may have another passage of the type to give."""
         now = time.time()
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "SELECT d.customer_id, d.url, d.source_kind, d.classify_lease_owner,"
-                " d.classify_lease_until FROM documents d WHERE d.document_id = ?",
+                " d.kind, d.fetched_at FROM documents d WHERE d.document_id = ?",
                 (analysis.document_id,),
             )
             row = await cursor.fetchone()
             if row is None or row[3] != owner:
                 return False
             customer_id, url, source_kind = str(row[0]), str(row[1]), str(row[2])
+            await self._one_saver_per_site(conn, customer_id)
+            rank = EvidenceRank.of(
+                published=analysis.published,
+                url=url,
+                kind=str(row[4]),
+                fetched_at=float(row[5]),
+                document_id=analysis.document_id,
+            )
+            signal_positions = {s.position for s in analysis.signals}
+            signal_hashes = {p.passage_hash for p in analysis.passages if p.position in signal_positions}
+            if await self._held_by_lower_rank(conn, customer_id, rank, signal_hashes):
+                await conn.execute(
+                    "UPDATE documents SET classify_lease_owner = NULL, classify_lease_until = NULL"
+                    " WHERE document_id = ?",
+                    (analysis.document_id,),
+                )
+                return False
+            await self._requeue_higher_ranked_holders(
+                conn, customer_id, rank, {p.passage_hash for p in analysis.passages}
+            )
             await conn.execute("DELETE FROM signals WHERE document_id = ?", (analysis.document_id,))
             await conn.execute("DELETE FROM passages WHERE document_id = ?", (analysis.document_id,))
             passage_ids: dict[int, int] = {}
@@ -330,6 +410,55 @@ class SqliteSignalRepository:
                 ),
             )
         return True
+
+    async def _one_saver_per_site(self, conn: Any, customer_id: str) -> None:
+        """Saves of one customer's pages must not interleave (see save_analysis); a SQLite
+        write transaction already excludes every other writer."""
+
+    async def _held_by_lower_rank(
+        self, conn: Any, customer_id: str, rank: EvidenceRank, hashes: set[str]
+    ) -> bool:
+        wanted = sorted(hashes)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            cursor = await conn.execute(
+                "SELECT 1 FROM passages p JOIN documents d ON d.document_id = p.document_id"
+                f" WHERE p.customer_id = ? AND p.passage_hash IN ({','.join('?' * len(chunk))})"
+                f" AND d.document_id != ? AND {EVIDENCE_RANK_SQL} < {_RANK_PARAMS} LIMIT 1",
+                (customer_id, *chunk, rank.document_id, *rank.params()),
+            )
+            if await cursor.fetchone() is not None:
+                return True
+        return False
+
+    async def _requeue_higher_ranked_holders(
+        self, conn: Any, customer_id: str, rank: EvidenceRank, hashes: set[str]
+    ) -> None:
+        """Send back to the queue the pages ranked after this one that hold a signal on one of
+        its passages. Their passages and signals go with it, so that every page is classified
+        with all of its passages or has none, and no report sees the signal twice."""
+        wanted = sorted(hashes)
+        holders: set[int] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            cursor = await conn.execute(
+                "SELECT DISTINCT s.document_id FROM signals s"
+                " JOIN passages p ON p.passage_id = s.passage_id"
+                " JOIN documents d ON d.document_id = s.document_id"
+                f" WHERE s.customer_id = ? AND p.passage_hash IN ({','.join('?' * len(chunk))})"
+                f" AND d.document_id != ? AND {EVIDENCE_RANK_SQL} > {_RANK_PARAMS}",
+                (customer_id, *chunk, rank.document_id, *rank.params()),
+            )
+            holders.update(int(r[0]) for r in await cursor.fetchall())
+        ids = sorted(holders)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            await conn.execute(f"DELETE FROM signals WHERE document_id IN ({marks})", chunk)
+            await conn.execute(f"DELETE FROM passages WHERE document_id IN ({marks})", chunk)
+            await conn.execute(
+                f"UPDATE documents SET classified_at = NULL WHERE document_id IN ({marks})", chunk
+            )
 
     # --------------------------------------------------------------- reading
 

@@ -272,13 +272,6 @@ def test_same_documents_as_an_uninterrupted_run(scenario: Scenario) -> None:
     assert _documents(scenario.crashed) == _documents(scenario.reference)
 
 
-@pytest.mark.xfail(
-    reason="signals/pipeline.py: a passage repeated on several pages of a site keeps its signal "
-    "on the page classified first, and documents are classified in fetch order, which a killed "
-    "and restarted crawl can change; vectors no longer depend on the batch, so this fails only "
-    "when a kill reorders pages that share a passage",
-    strict=False,
-)
 def test_same_signals_as_an_uninterrupted_run(scenario: Scenario) -> None:
     assert _signals(scenario.crashed) == _signals(scenario.reference)
 

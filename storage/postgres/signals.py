@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from storage.postgres.locks import lock_key
 from storage.signals import PendingDocument, SqliteSignalRepository, _pending
 
 
@@ -44,3 +45,9 @@ class PgSignalRepository(SqliteSignalRepository):
             (ids,),
         )
         return [_pending(r) for r in rows]
+
+    async def _one_saver_per_site(self, conn: Any, customer_id: str) -> None:
+        """Two workers saving pages of one site at once could each miss the other's page when
+        deciding which carries a shared passage's signal; a transaction-scoped advisory lock
+        per customer puts their saves one after the other (and is freed at commit)."""
+        await conn.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(f"ascent:classify:{customer_id}"),))
