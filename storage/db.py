@@ -64,6 +64,7 @@ class Database:
         for reader in readers:
             self._readers.put_nowait(reader)
         self._all = [writer, *readers]
+        self._writer_read_only = False
 
     @classmethod
     async def open(cls, path: str | Path, *, readers: int = 2, migrate: bool = True) -> Database:
@@ -116,16 +117,18 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One all-or-nothing write transaction on the single writer connection."""
         async with self._write_lock:
+            if self._writer_read_only:
+                await self._reopen_writer()
             conn = self._writer
             try:
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise _translate(exc) from exc
+                raise self._write_failed(exc) from exc
             try:
                 yield conn
             except sqlite3.OperationalError as exc:  # locked, read-only, disk full, I/O
                 await _rollback(conn)
-                raise _translate(exc) from exc
+                raise self._write_failed(exc) from exc
             except BaseException:
                 await _rollback(conn)
                 raise
@@ -133,7 +136,37 @@ class Database:
                 await conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 await _rollback(conn)
-                raise _translate(exc) from exc
+                raise self._write_failed(exc) from exc
+
+    def _write_failed(self, exc: sqlite3.Error) -> StorageError:
+        error = _translate(exc)
+        if isinstance(error, DatabaseReadOnly):
+            self._writer_read_only = True
+        return error
+
+    async def _reopen_writer(self) -> None:
+        """Replace the writer connection after a read-only error.
+
+        SQLite opens a file it may not write read-only and keeps that connection read-only
+        for good, so a daemon started while the file or its folder was read-only would fail
+        every write until restarted. A fresh connection sees write access once an operator
+        restores it; until then it fails the same way and is replaced again next time.
+        """
+        try:
+            fresh = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+        try:
+            await _configure(fresh)
+        except sqlite3.Error as exc:
+            with contextlib.suppress(Exception):
+                await fresh.close()
+            raise _translate(exc) from exc
+        stale, self._writer = self._writer, fresh
+        self._all[self._all.index(stale)] = fresh
+        self._writer_read_only = False
+        with contextlib.suppress(Exception):
+            await stale.close()
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[aiosqlite.Connection]:

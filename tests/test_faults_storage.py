@@ -22,6 +22,8 @@ import pytest
 from scripts.exits import EXIT_STORAGE
 from scripts.settings import Settings
 from scripts.soak import daemon_process, free_port, get_text, metric_sum, write_settings
+from storage.db import Database
+from storage.errors import DatabaseReadOnly
 from tests.reliability_support import (
     Prepared,
     copy_db,
@@ -154,6 +156,31 @@ def test_daemon_on_a_read_only_database_refuses_cleanly_or_keeps_retrying(
             assert daemon.returncode == 0, text[-3000:]
             assert "readonly database" in text, text[-3000:]
     assert integrity(db) == "ok"
+
+
+@pytest.mark.skipif(IS_ROOT and not CAN_MOUNT, reason="root without mount: cannot make files read-only")
+async def test_a_database_opened_read_only_writes_again_once_access_returns(tmp_path: Path) -> None:
+    """SQLite opens a file it may not write read-only (here: its WAL is kept open by another
+    process, as the UI server does) and that connection stays read-only for good; the next
+    write after a read-only error opens a fresh one, so no restart is needed once an
+    operator gives write access back."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    keeper = await Database.open(folder / "ascent.db")  # another process holding the WAL open
+    try:
+        await keeper.execute("CREATE TABLE notes(text TEXT)")
+        with _read_only(folder):
+            db = await Database.open(folder / "ascent.db")
+            with pytest.raises(DatabaseReadOnly):
+                await db.execute("INSERT INTO notes VALUES ('while read-only')")
+            with pytest.raises(DatabaseReadOnly):  # still read-only: fails the same way
+                await db.execute("INSERT INTO notes VALUES ('still read-only')")
+        await db.execute("INSERT INTO notes VALUES ('after')")
+        assert [tuple(r) for r in await db.fetchall("SELECT text FROM notes")] == [("after",)]
+        assert await db.integrity_check() == "ok"
+        await db.close()
+    finally:
+        await keeper.close()
 
 
 @pytest.mark.skipif(IS_ROOT, reason="root writes through file modes; covered by the mount test")
