@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiosqlite
 
@@ -53,7 +53,36 @@ async def _configure(conn: aiosqlite.Connection) -> None:
     conn.row_factory = aiosqlite.Row
 
 
-class Database:
+class OpenConnections:
+    """What both backends' databases share: the connections they own, closed together, and
+    the migration run on opening (a database that cannot be migrated is closed again)."""
+
+    _all: list[Any]
+
+    async def migrate(self) -> list[str]:
+        raise NotImplementedError
+
+    async def _migrated(self, migrate: bool) -> Self:
+        if migrate:
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
+        return self
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class Database(OpenConnections):
     """An open SQLite database file with one writer connection and a small reader pool."""
 
     def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]):
@@ -94,24 +123,7 @@ class Database:
             if isinstance(exc, DatabaseReadOnly):
                 raise
             raise _translate(exc) from exc
-        db = cls(path, opened[0], opened[1:])
-        if migrate:
-            try:
-                await db.migrate()
-            except BaseException:
-                await db.close()
-                raise
-        return db
-
-    async def close(self) -> None:
-        for conn in self._all:
-            await conn.close()
-
-    async def __aenter__(self) -> Database:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        return await cls(path, opened[0], opened[1:])._migrated(migrate)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

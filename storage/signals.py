@@ -452,12 +452,12 @@ class SqliteSignalRepository:
             holders.update(int(r[0]) for r in await cursor.fetchall())
         ids = sorted(holders)
         for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            await conn.execute(f"DELETE FROM signals WHERE document_id IN ({marks})", chunk)
-            await conn.execute(f"DELETE FROM passages WHERE document_id IN ({marks})", chunk)
+            requeued = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(requeued))
+            await conn.execute(f"DELETE FROM signals WHERE document_id IN ({marks})", requeued)
+            await conn.execute(f"DELETE FROM passages WHERE document_id IN ({marks})", requeued)
             await conn.execute(
-                f"UPDATE documents SET classified_at = NULL WHERE document_id IN ({marks})", chunk
+                f"UPDATE documents SET classified_at = NULL WHERE document_id IN ({marks})", requeued
             )
 
     # --------------------------------------------------------------- reading

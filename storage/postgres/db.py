@@ -24,7 +24,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
 
-from storage.db import _split_sql, migration_scripts
+from storage.db import OpenConnections, _split_sql, migration_scripts
 from storage.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, SchemaTooNew, StorageError
 from storage.postgres.dialect import COMPAT_FUNCTIONS, rowid_column, translate, translate_ddl
 
@@ -186,7 +186,7 @@ class Connection:
         return Cursor([], cursor.rowcount, None)
 
 
-class PgDatabase:
+class PgDatabase(OpenConnections):
     """A PostgreSQL database with a small pool of connections (same surface as Database)."""
 
     def __init__(self, url: str, connections: list[psycopg.AsyncConnection[Any]]):
@@ -207,24 +207,7 @@ class PgDatabase:
             for conn in connections:
                 await conn.close()
             raise translate_error(exc) from exc
-        db = cls(url, connections)
-        if migrate:
-            try:
-                await db.migrate()
-            except BaseException:
-                await db.close()
-                raise
-        return db
-
-    async def close(self) -> None:
-        for conn in self._all:
-            await conn.close()
-
-    async def __aenter__(self) -> PgDatabase:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        return await cls(url, connections)._migrated(migrate)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
