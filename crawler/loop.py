@@ -4,7 +4,9 @@ One visit of a source goes: robots.txt check -> per-host gate -> conditional fet
 status handling -> content hash (unchanged bytes are not processed again) -> parse (feed,
 sitemap or page, in the parse runner) -> documents stored (one row per content version,
 near-duplicates across URLs skipped) -> newly discovered sources added -> the source's
-next-due time, validators and the fetch log written, lease released.
+next-due time, validators and the fetch log written, lease released. A redirect to another
+host first borrows that host from the frontier (see _HopLeases): on a shared frontier no
+other worker may be asking it meanwhile.
 
 Everything a visit writes is idempotent (documents and sources are keyed), and the lease is
 released only after the rest is written, so a crawl killed at any point and restarted ends
@@ -46,7 +48,7 @@ from crawler.errors import (
 )
 from crawler.feeds import ParsedFeed, looks_like_feed, parse_feed
 from crawler.fetch import Fetcher, FetchResponse
-from crawler.politeness import HopSlot
+from crawler.politeness import HopSlot, hop_guard
 from crawler.revisit import RevisitPolicy
 from crawler.settings import CrawlerSettings
 from crawler.sources import classify_source
@@ -62,6 +64,9 @@ FEED_KINDS = ("feed", "social")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 MIN_WORDS_FOR_NEAR_DUPLICATE = 50
 RETRY_AT_ONCE = frozenset({"connect", "protocol"})
+MAX_KNOWN_REDIRECT_HOSTS = 50_000  # source hosts whose redirect targets are remembered
+MAX_TARGETS_PER_HOST = 4
+HOP_WAIT_MARGIN_S = 0.02  # a timer may fire a little early; asking again too soon defers
 
 
 class RobotsRules(Protocol):
@@ -100,6 +105,69 @@ def _parse_failure(exc: Exception, fn: object = None) -> ParseFailed:
 
 
 HomepageHook = Callable[[str, FetchResponse], Awaitable[None]]
+
+
+class HopDeferred(Exception):
+    """A redirect leads to a host another worker holds, for longer than a visit waits.
+
+    Not a FetchError on purpose: nothing between the hop and the visit may take it for a
+    failed request (robots.txt, for one, would be remembered as unreachable)."""
+
+    def __init__(self, host: str, retry_at: float):
+        super().__init__(f"{host} is held by another worker")
+        self.host = host
+        self.retry_at = retry_at
+
+
+class _HopLeases:
+    """The hosts one visit reaches only through redirects, borrowed from the frontier.
+
+    On a shared frontier the worker holding a source's host is the only one to send it
+    requests; a redirect to another host (apex -> www) must take that host's lease too, or
+    it could meet another worker's requests there. A busy host is waited for (at most
+    ``max_hop_wait_s``, holding no politeness slot), then the visit is put off.
+    """
+
+    def __init__(self, crawler: Crawler, source: Source):
+        self.crawler = crawler
+        self.home = source.host.lower()
+        self.held: list[str] = []
+        self.closed = False
+
+    async def borrow(self, host: str) -> None:
+        host = host.lower()
+        if not host or host == self.home or host in self.held:
+            return
+        crawler = self.crawler
+        if self.closed:
+            # A robots.txt load this visit started outlived it (the visit was cancelled): a
+            # borrow now would never be returned, so that hop is refused.
+            raise HopDeferred(host, crawler.clock())
+        retry_at = await self._ask(host)
+        if retry_at is not None:
+            wait = retry_at - crawler.clock()
+            if wait > crawler.settings.max_hop_wait_s:
+                raise HopDeferred(host, retry_at)
+            crawler.stats.hop_waits += 1
+            await asyncio.sleep(max(wait, 0.0) + HOP_WAIT_MARGIN_S)
+            retry_at = await self._ask(host)
+            if retry_at is not None:
+                raise HopDeferred(host, retry_at)
+        self.held.append(host)
+        crawler.stats.hops_borrowed += 1
+
+    async def _ask(self, host: str) -> float | None:
+        crawler = self.crawler
+        return await crawler.frontier.borrow_host(
+            host, crawler.owner, crawler.settings.lease_s, now=crawler.clock()
+        )
+
+    async def give_back(self) -> None:
+        """Return every borrowed host; the visit's last request there was before now."""
+        self.closed = True
+        held, self.held = self.held, []
+        for host in held:
+            await self.crawler.frontier.return_host(host, self.crawler.owner, self.crawler.clock())
 
 
 @dataclass
@@ -278,6 +346,9 @@ class Crawler:
         self._fatal: BaseException | None = None
         self._robots_sitemaps_seen: set[tuple[str, str]] = set()
         self._crawl_delays_shared: dict[str, float | None] = {}
+        # Source host -> hosts its visits were redirected to, borrowed before a later
+        # visit's first request (a refusal after the first would make it twice).
+        self._redirect_targets: dict[str, list[str]] = {}
 
     # --- the pass --------------------------------------------------------------------
 
@@ -409,6 +480,32 @@ class Crawler:
             self._committing.discard(source.source_id)
 
     async def _visit(self, source: Source) -> None:
+        """One visit, with the hosts its redirects lead to borrowed (see _HopLeases)."""
+        leases = _HopLeases(self, source)
+        guard = hop_guard.set(leases.borrow)
+        try:
+            for host in self._redirect_targets.get(leases.home, ()):
+                await leases.borrow(host)
+            await self._visit_leased(source, leases)
+        except HopDeferred as exc:
+            self._committing.add(source.source_id)
+            self.stats.deferred += 1
+            await self.frontier.defer(source.source_id, self.owner, exc.retry_at, self.clock())
+        finally:
+            hop_guard.reset(guard)
+            self._remember_redirects(leases)
+            await leases.give_back()
+
+    def _remember_redirects(self, leases: _HopLeases) -> None:
+        if not leases.held:
+            return
+        targets = self._redirect_targets.pop(leases.home, [])
+        targets = [*leases.held, *(t for t in targets if t not in leases.held)][:MAX_TARGETS_PER_HOST]
+        if len(self._redirect_targets) >= MAX_KNOWN_REDIRECT_HOSTS:
+            self._redirect_targets.pop(next(iter(self._redirect_targets)))  # the oldest
+        self._redirect_targets[leases.home] = targets
+
+    async def _visit_leased(self, source: Source, leases: _HopLeases) -> None:
         customer = self._customers.get(source.customer_id)
         if customer is None:
             await self.frontier.release([source.source_id], self.owner)
@@ -433,7 +530,7 @@ class Crawler:
                         source.url,
                         etag=source.etag,
                         last_modified=source.last_modified,
-                        check_redirect=functools.partial(self._check_hop, hops, slot),
+                        check_redirect=functools.partial(self._check_hop, hops, slot, leases),
                     )
                 break
             except RobotsUnknown as exc:
@@ -490,10 +587,15 @@ class Crawler:
         await self.frontier.record_crawl_delay(host, delay)
         self._crawl_delays_shared[host] = delay
 
-    async def _check_hop(self, verdicts: dict[str, bool], slot: HopSlot, url: str) -> None:
-        """robots.txt on a redirect target, from what is known without fetching (a robots.txt
-        fetch here would wait for a politeness slot while this visit holds one); then the
-        visit moves to the target host's gate."""
+    async def _check_hop(
+        self, verdicts: dict[str, bool], slot: HopSlot, leases: _HopLeases, url: str
+    ) -> None:
+        """The target's host borrowed (before anything is asked of it, its robots.txt
+        included; waiting for it holds no slot); robots.txt on the target, from what is known
+        without fetching (a robots.txt fetch here would wait for a politeness slot while this
+        visit holds one); then the visit moves to the target host's gate."""
+        await slot.give_back()  # the hop it leaves is finished (see Fetcher.fetch)
+        await leases.borrow(host_of(url))
         allowed = verdicts.get(url)
         if allowed is None:
             known = getattr(self.robots, "known", None)
@@ -708,8 +810,8 @@ class Crawler:
             self._robots_sitemaps_seen.add(key)
             try:
                 listed = await self.robots.sitemaps(host)
-            except (FetchError, OSError):
-                listed = []
+            except (FetchError, OSError, HopDeferred):
+                listed = []  # HopDeferred: robots.txt redirects to a busy host; the page is done
             for url in listed:
                 normalized = normalize_url(url, final)
                 if normalized and in_domain(host_of(normalized), customer.domain):

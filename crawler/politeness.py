@@ -19,11 +19,12 @@ Time comes from an injectable :class:`Clock` so tests run on virtual time.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import math
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -216,6 +217,15 @@ class HostGates:
                 del self._hosts[name]
 
 
+HopGuard = Callable[[str], Awaitable[None]]
+
+# What a redirect hop to another host must do first, for the task making the request: the
+# crawl loop sets it per visit to borrow the target host's lease on a shared frontier. A
+# context variable reaches requests the visit makes through other code too (robots.txt
+# fetches, which often redirect apex -> www); it may raise to refuse the hop.
+hop_guard: contextvars.ContextVar[HopGuard | None] = contextvars.ContextVar("hop_guard", default=None)
+
+
 class Slots(Protocol):
     def slot(self, host: str) -> AbstractAsyncContextManager[Any]: ...
 
@@ -245,12 +255,17 @@ class HopSlot:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._give_back()
+        await self.give_back()
 
     async def follow(self, url: str) -> None:
-        """Move to the slot of the host ``url`` is on (the fetcher's redirect check)."""
-        await self._give_back()
-        self.host = host_of(url) or self.host
+        """Move to the slot of the host ``url`` is on (the fetcher's redirect check); a move
+        to another host passes the task's :data:`hop_guard` first, holding no slot."""
+        await self.give_back()
+        target = host_of(url) or self.host
+        guard = hop_guard.get()
+        if guard is not None and target != self.host:
+            await guard(target)
+        self.host = target
         await self._take()
 
     async def _take(self) -> None:
@@ -259,7 +274,9 @@ class HopSlot:
         await slot.__aenter__()
         self._held = slot
 
-    async def _give_back(self) -> None:
+    async def give_back(self) -> None:
+        """Give the slot held back now (before a wait that needs none); ``follow`` takes the
+        next one, and leaving the ``async with`` gives back nothing twice."""
         slot, self._held = self._held, None
         if slot is not None:
             await slot.__aexit__(None, None, None)

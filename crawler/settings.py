@@ -131,6 +131,14 @@ class CrawlerSettings:
             "gives it back when the lease expires (sooner after a restart on the same machine)."
         },
     )
+    max_hop_wait_s: float = field(
+        default=5.0,
+        metadata={
+            "doc": "On a shared (PostgreSQL) frontier, seconds a visit waits, holding no "
+            "politeness slot, for another worker to give up the host a redirect leads to; "
+            "when that host is busy longer, the visit is put off until it is free."
+        },
+    )
     revisit_min_s: float = field(
         default=900.0, metadata={"doc": "Shortest interval between two visits of one source."}
     )

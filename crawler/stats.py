@@ -21,6 +21,9 @@ class CrawlStats:
     near_duplicates: int = 0
     discovered: int = 0
     robots_blocked: int = 0
+    hops_borrowed: int = 0  # redirect targets' hosts leased for a visit (shared frontier)
+    hop_waits: int = 0  # times a visit waited for such a host to be free
+    deferred: int = 0  # visits put off because that host stayed busy (not errors)
     bytes: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
@@ -57,6 +60,9 @@ class CrawlStats:
             "near_duplicates": self.near_duplicates,
             "discovered": self.discovered,
             "robots_blocked": self.robots_blocked,
+            "hops_borrowed": self.hops_borrowed,
+            "hop_waits": self.hop_waits,
+            "deferred": self.deferred,
             "bytes": self.bytes,
             "errors": dict(sorted(self.errors.items())),
             "elapsed_s": round(self.elapsed_s, 3),

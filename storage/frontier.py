@@ -111,6 +111,13 @@ class FrontierRepository(Protocol):
         self, outcomes: Sequence[FetchOutcome], logs: Sequence[FetchLogEntry] = ()
     ) -> None: ...
     async def release(self, source_ids: Iterable[int], owner: str) -> int: ...
+    async def defer(
+        self, source_id: int, owner: str, until: float, last_request_at: float | None = None
+    ) -> bool: ...
+    async def borrow_host(
+        self, host: str, owner: str, lease_s: float, now: float | None = None
+    ) -> float | None: ...
+    async def return_host(self, host: str, owner: str, last_request_at: float | None) -> None: ...
     async def expire_leases(self, now: float | None = None) -> int: ...
     async def lease_owners(self) -> list[str]: ...
     async def release_owner(self, owner: str) -> int: ...
@@ -274,6 +281,37 @@ class SqliteFrontierRepository:
                 )
                 released += max(cursor.rowcount, 0)
         return released
+
+    async def defer(
+        self, source_id: int, owner: str, until: float, last_request_at: float | None = None
+    ) -> bool:
+        """Give a lease back unfinished and keep the source from coming due before ``until``
+        (a visit that could not go on yet: not a failure, nothing recorded against it).
+        ``last_request_at`` is when the visit last asked the source's host, if it did; the
+        shared frontier spaces the next worker's turn on the host from it. Returns whether
+        ``owner`` held the lease."""
+        changed = await self.db.execute(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL,"
+            " next_due_at = MAX(next_due_at, ?) WHERE source_id = ? AND lease_owner = ?",
+            (until, source_id, owner),
+        )
+        return changed > 0
+
+    async def borrow_host(
+        self, host: str, owner: str, lease_s: float, now: float | None = None
+    ) -> float | None:
+        """Take the lease on a host that a visit reaches only through a redirect; None when
+        granted, else when it is worth asking again.
+
+        Always granted here: this frontier leases sources, not hosts. A SQLite file has one
+        crawler process (SQLite allows one writer), and that process's own per-host gates
+        space every request it sends, redirect hops included; there is no other worker to
+        keep off the host. The shared PostgreSQL frontier leases hosts and refuses."""
+        return None
+
+    async def return_host(self, host: str, owner: str, last_request_at: float | None) -> None:
+        """Give back a host taken with :meth:`borrow_host`; nothing to do where hosts are
+        not leased (see there)."""
 
     async def expire_leases(self, now: float | None = None) -> int:
         """Clear leases that ran out (their crawler died); returns how many came back."""

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gzip
+import time
+
+import pytest
 
 from crawler.errors import ConnectFailed, DeadlineExceeded, ParseTimeout
+from crawler.fetch import FetchLimits, HttpFetcher
 from crawler.loop import Crawler, retry_after_seconds
+from crawler.politeness import HostGates
 from crawler.robots import RobotsPolicy
 from crawler.settings import CrawlerSettings
-from storage.store import Store
+from crawler.stats import CrawlStats
+from storage.frontier import Source
+from storage.store import Store, open_store
 from tests.test_crawl_fakes import FakeGates, FakePage, FakeWeb
+from tests.test_fetch_support import LoopbackHttp, Request, send
 
 W = "http://www.contoso.com"
 SETTINGS = CrawlerSettings(
@@ -380,3 +388,123 @@ async def test_robots_crawl_delay_is_stored_for_the_next_worker(store: Store) ->
     await _crawler(store, web, gates, clock, robots=fresh, settings=settings).run(once=True)
     state = await store.frontier.host_state("www.contoso.com")
     assert state is not None and state.crawl_delay is None
+
+
+# --- a shared frontier: a redirect hop borrows its target host ------------------------
+
+
+@dataclasses.dataclass
+class _ApexToWww:
+    """contoso.com redirects every path (robots.txt too, or not) to www.contoso.com, on one
+    loopback server; each request is logged with its host and wall time."""
+
+    robots_redirects: bool
+    server: LoopbackHttp = dataclasses.field(default_factory=LoopbackHttp)
+    requests: list[tuple[str, str, float]] = dataclasses.field(default_factory=list)
+
+    async def handle(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        host = request.headers.get("host", "").split(":")[0]
+        self.requests.append((host, request.path, time.time()))
+        www = f"http://www.contoso.com:{self.server.port}"
+        if request.path == "/robots.txt" and (host == "www.contoso.com" or not self.robots_redirects):
+            await send(writer, 200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
+        elif host == "contoso.com":
+            await send(writer, 301, b"", {"Location": www + request.path})
+        else:
+            page = (
+                b"<html><head><title>Contoso</title></head><body><p>Contoso builds clouds.</p></body></html>"
+            )
+            await send(writer, 200, page, {"Content-Type": "text/html"})
+
+    def hosts(self) -> set[str]:
+        return {host for host, _, _ in self.requests}
+
+
+def _loopback_crawler(store: Store, web: _ApexToWww) -> Crawler:
+    address = f"127.0.0.1:{web.server.port}"
+    settings = dataclasses.replace(
+        SETTINGS,
+        allow_private_addresses=True,
+        resolve={"contoso.com": address, "www.contoso.com": address},
+        common_paths=[],
+        max_hop_wait_s=5.0,
+    )
+    fetcher = HttpFetcher(settings, FetchLimits.from_settings(settings))
+    gates = HostGates(settings)
+    return Crawler(
+        frontier=store.frontier,
+        documents=store.documents,
+        domains={"C1": "contoso.com"},
+        fetcher=fetcher,
+        robots=RobotsPolicy(settings, fetcher, gates),
+        gates=gates,
+        settings=settings,
+        owner="crawler",
+    )
+
+
+async def _crawl_once(store: Store, web: _ApexToWww) -> CrawlStats:
+    crawler = _loopback_crawler(store, web)
+    try:
+        return await crawler.run(once=True)
+    finally:
+        await crawler.fetcher.aclose()  # type: ignore[attr-defined]
+
+
+async def _homepage(store: Store) -> Source:
+    [source] = [s for s in await store.frontier.by_customer("C1") if s.kind == "homepage"]
+    return source
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("robots_redirects", [True, False], ids=["robots-redirects", "robots-on-apex"])
+async def test_a_hop_to_a_host_another_worker_holds_waits_or_is_deferred(
+    pg_url: str, robots_redirects: bool
+) -> None:
+    """A visit of contoso.com/ leased by this worker never sends www.contoso.com a request
+    while another worker holds that host: it is put off (no error, no failure) until the
+    holder's lease ends; once the holder lets go it waits out the hand-over gap and
+    fetches; and a later visit borrows the known target before its first request, so a
+    busy www host puts it off without the apex being asked again."""
+    web = _ApexToWww(robots_redirects)
+    web.server.routes.update({"/": web.handle, "/robots.txt": web.handle})
+    store = await open_store(pg_url)
+    try:
+        await _customer(store)
+        async with web.server:
+            frontier = store.frontier
+            # Another worker holds www.contoso.com: the visit is put off until its lease ends.
+            assert await frontier.borrow_host("www.contoso.com", "other", 60.0) is None
+            stats = await _crawl_once(store, web)
+            assert "www.contoso.com" not in web.hosts() and web.hosts() == {"contoso.com"}
+            assert stats.deferred == 1 and stats.error_count == 0 and stats.fetches == 0
+            source = await _homepage(store)
+            assert source.lease_owner is None and source.failure_count == 0 and source.last_error is None
+            assert source.next_due_at >= time.time() + 50  # the other worker's lease end
+            assert await frontier.fetch_log() == []
+
+            # The other worker lets go: the visit waits out the hand-over gap, then fetches.
+            released_at = time.time()
+            await frontier.return_host("www.contoso.com", "other", released_at)
+            await store.db.execute("UPDATE sources SET next_due_at = 0")
+            web.requests.clear()
+            crawler = _loopback_crawler(store, web)
+            stats = await crawler.run(once=True)
+            assert stats.deferred == 0 and stats.hop_waits == 1 and stats.error_count == 0
+            www = [(path, at) for host, path, at in web.requests if host == "www.contoso.com"]
+            assert "/" in {path for path, _ in www}
+            assert min(at for _, at in www) >= released_at + 1.0 - 0.05  # the hand-over gap
+            assert await frontier.host_leases() == {}  # both hosts given back
+            assert (await _homepage(store)).last_status == 200
+
+            # Held again (once its hand-over gap passed): the next visit borrows www before
+            # anything, and asks nothing.
+            after_gap = time.time() + 1.5
+            assert await frontier.borrow_host("www.contoso.com", "other", 60.0, now=after_gap) is None
+            await store.db.execute("UPDATE sources SET next_due_at = 0")
+            web.requests.clear()
+            stats = await crawler.run(once=True)
+            assert stats.deferred == 1 and web.requests == []
+            await crawler.fetcher.aclose()  # type: ignore[attr-defined]
+    finally:
+        await store.close()

@@ -8,6 +8,7 @@ import pytest
 
 from storage.documents import NewDocument, to_signed64, to_unsigned64
 from storage.frontier import FetchLogEntry, FetchOutcome, NewSource
+from storage.postgres.frontier import PgFrontierRepository
 from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.store import Store, open_store
 
@@ -153,6 +154,85 @@ async def test_shared_frontier_hands_a_host_over_after_its_stored_crawl_delay(pg
     assert await _hand_over_gap(pg_store, "plain.contoso.com", None) == 1.5
     # A Crawl-delay shorter than the default gap does not make a hand-over less polite.
     assert await _hand_over_gap(pg_store, "quick.contoso.com", 0.2) == 1.5
+
+
+async def test_sqlite_frontier_always_lends_a_redirect_target(store: Store) -> None:
+    """One crawler per SQLite file: its own gates keep hops polite, there is no one to wait for."""
+    await _customer(store)
+    await store.frontier.add_sources([_src("https://www.contoso.com/", host="www.contoso.com")], now=0)
+    assert await store.frontier.lease_due(1, "a", 600, now=100)
+    assert await store.frontier.borrow_host("www.contoso.com", "b", 600, now=100) is None
+    await store.frontier.return_host("www.contoso.com", "b", 100)
+
+
+def _pg_frontier(store: Store) -> PgFrontierRepository:
+    frontier = store.frontier
+    assert isinstance(frontier, PgFrontierRepository)
+    frontier.host_gap_s = 1.0
+    return frontier
+
+
+@pytest.mark.postgres
+async def test_a_host_held_by_another_worker_is_not_lent(pg_store: Store) -> None:
+    await _customer(pg_store)
+    frontier = _pg_frontier(pg_store)
+    await frontier.add_sources([_src("https://www.contoso.com/", host="www.contoso.com")], now=0)
+    [held] = await frontier.lease_due(1, "a", 50, now=100)
+    # Refused while a's lease lasts, with its end as the time to ask again.
+    assert await frontier.borrow_host("www.contoso.com", "b", 50, now=120) == 150
+    assert (await frontier.host_leases())["www.contoso.com"] == ("a", 150)
+    # a holds it already: granted, and its lease is not cut short.
+    assert await frontier.borrow_host("www.contoso.com", "a", 10, now=120) is None
+    assert (await frontier.host_leases())["www.contoso.com"] == ("a", 150)
+    await frontier.return_host("www.contoso.com", "a", 121)
+    assert "www.contoso.com" in await frontier.host_leases()  # its source is still leased
+    await frontier.complete(FetchOutcome(held.source_id, 122, 10_000, 3600))
+    assert "www.contoso.com" not in await frontier.host_leases()
+    # The hand-over gap counts from a's last request; a itself may go on at once.
+    assert await frontier.borrow_host("www.contoso.com", "b", 50, now=122.5) == 123
+    assert await frontier.borrow_host("www.contoso.com", "a", 50, now=122.5) is None
+    await frontier.return_host("www.contoso.com", "a", 122.5)
+    # A dead holder's lease runs out; a host never seen before is lent too.
+    assert await frontier.borrow_host("www.contoso.com", "b", 50, now=124) is None
+    assert await frontier.borrow_host("cdn.contoso.com", "b", 50, now=124) is None
+    assert await frontier.borrow_host("www.contoso.com", "c", 50, now=180) is None
+
+
+@pytest.mark.postgres
+async def test_a_borrowed_host_stays_leased_until_its_last_borrow_returns(pg_store: Store) -> None:
+    await _customer(pg_store)
+    frontier = _pg_frontier(pg_store)
+    await frontier.add_sources(
+        [_src(f"https://www.contoso.com/{i}", host="www.contoso.com") for i in range(2)]
+    )
+    assert await frontier.borrow_host("www.contoso.com", "a", 600, now=100) is None  # one visit's hop
+    assert await frontier.borrow_host("www.contoso.com", "a", 600, now=100) is None  # another's
+    # a leases and completes the host's own sources meanwhile: the hops still need the host.
+    leased = await frontier.lease_due(2, "a", 600, now=101)
+    assert len(leased) == 2
+    await frontier.complete_many([FetchOutcome(s.source_id, 102, 10_000, 3600) for s in leased])
+    assert await frontier.borrow_host("www.contoso.com", "b", 600, now=103) == 701
+    await frontier.return_host("www.contoso.com", "a", 104)
+    assert await frontier.borrow_host("www.contoso.com", "b", 600, now=105) == 701
+    await frontier.return_host("www.contoso.com", "a", 106)  # the last one: released
+    assert "www.contoso.com" not in await frontier.host_leases()
+    state = await frontier.host_state("www.contoso.com")
+    assert state is not None and state.next_allowed_at == 107
+    assert await frontier.borrow_host("www.contoso.com", "b", 600, now=107) is None
+
+
+@pytest.mark.postgres
+async def test_a_deferred_source_gives_its_host_back(pg_store: Store) -> None:
+    await _customer(pg_store)
+    frontier = _pg_frontier(pg_store)
+    await frontier.add_sources([_src("https://contoso.com/")], now=0)
+    [source] = await frontier.lease_due(1, "a", 600, now=100)
+    assert await frontier.defer(source.source_id, "a", 400, last_request_at=101)
+    assert "contoso.com" not in await frontier.host_leases()
+    state = await frontier.host_state("contoso.com")
+    assert state is not None and state.next_allowed_at == 102
+    assert await frontier.lease_due(1, "b", 600, now=300) == []
+    assert [s.source_id for s in await frontier.lease_due(1, "b", 600, now=400)] == [source.source_id]
 
 
 async def test_documents_one_row_per_version(store: Store) -> None:

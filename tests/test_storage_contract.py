@@ -231,6 +231,37 @@ async def test_frontier_leases_each_due_source_once(any_store: Store) -> None:
     assert await any_store.frontier.next_due_at() == 0.0
 
 
+async def test_frontier_defers_a_leased_source(any_store: Store) -> None:
+    """A visit put off (its redirect target busy) gives its lease back and is not due again
+    before the given time; an earlier time never brings a source forward."""
+    await any_store.customers.upsert_all([_customer("C1")])
+    now = 1_000_000.0
+    await any_store.frontier.add_sources([NewSource("C1", "https://c1.example/", "c1.example", "homepage")])
+    [source] = await any_store.frontier.lease_due(10, "w1", 60.0, now=now)
+    assert not await any_store.frontier.defer(source.source_id, "w2", now + 30)  # not its lease
+    assert await any_store.frontier.defer(source.source_id, "w1", now + 30, last_request_at=now)
+    got = await any_store.frontier.get(source.source_id)
+    assert got is not None and got.lease_owner is None and got.next_due_at == now + 30
+    assert got.failure_count == 0 and got.last_error is None and got.last_fetched_at is None
+    assert await any_store.frontier.due_count(now + 29) == 0
+    [again] = await any_store.frontier.lease_due(10, "w1", 60.0, now=now + 30)
+    assert await any_store.frontier.defer(again.source_id, "w1", now + 10)
+    got = await any_store.frontier.get(source.source_id)
+    assert got is not None and got.next_due_at == now + 30
+    assert await any_store.frontier.fetch_log() == []
+
+
+async def test_frontier_borrowed_host_is_given_back(any_store: Store) -> None:
+    """Borrowing a free host is granted on both backends, and every borrow is returned."""
+    frontier = any_store.frontier
+    assert await frontier.borrow_host("www.c1.example", "w1", 60.0, now=100.0) is None
+    assert await frontier.borrow_host("www.c1.example", "w1", 60.0, now=100.0) is None
+    await frontier.return_host("www.c1.example", "w1", 101.0)
+    await frontier.return_host("www.c1.example", "w1", 101.0)
+    await frontier.return_host("www.c1.example", "w1", 101.0)  # one too many: harmless
+    assert await frontier.borrow_host("www.c1.example", "w2", 60.0, now=200.0) is None
+
+
 async def test_frontier_host_state(any_store: Store) -> None:
     await any_store.frontier.record_host("h.example", ok=False, backoff_until=50.0, crawl_delay=2.0)
     await any_store.frontier.record_host("h.example", ok=False, backoff_until=60.0)

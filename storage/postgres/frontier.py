@@ -9,12 +9,19 @@ first one would have. Candidate hosts are locked with ``FOR UPDATE SKIP LOCKED``
 leasing at the same moment pass each other by instead of queueing, in one short transaction.
 Leases (host and source alike) expire: a worker that dies holds its hosts only until
 ``lease_s`` runs out, then its sources are due again and another worker completes them.
+
+A visit that a redirect takes to another host (``acme.test/`` -> ``www.acme.test/``)
+*borrows* that host's lease first (:meth:`PgFrontierRepository.borrow_host`) and returns it
+when the visit ends, so a hop is covered like any other request. Borrows are counted in
+this process: a host stays leased while any visit still has it borrowed, even when this
+worker completes its last source there meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -54,6 +61,11 @@ class PgFrontierRepository(SqliteFrontierRepository):
         # The pause between two workers' turns on one host when it sets no Crawl-delay.
         self.host_gap_s = host_gap_s
         self.max_gate_wait_s = MAX_GATE_WAIT_S
+        # Open borrows per (host, owner) in this process. Taking, returning and releasing
+        # host leases go through one lock, so a release never slips in between a borrow's
+        # grant and its count (nor a return's count and its release).
+        self._borrowed: Counter[tuple[str, str]] = Counter()
+        self._host_lock = asyncio.Lock()
 
     async def add_sources(self, sources: Sequence[NewSource], now: float | None = None) -> int:
         added = await super().add_sources(sources, now)
@@ -184,6 +196,12 @@ class PgFrontierRepository(SqliteFrontierRepository):
         )
 
     async def _release_hosts(self, held: list[tuple[str, str]], fetched_at: float | None) -> None:
+        """Release the hosts of finished sources, but those a visit of this process still
+        has borrowed (the borrow's return releases them)."""
+        async with self._host_lock:
+            await self._release_now([pair for pair in held if not self._borrowed[pair]], fetched_at)
+
+    async def _release_now(self, held: list[tuple[str, str]], fetched_at: float | None) -> None:
         """Give each (host, owner) back once the owner holds no lease on it; after a fetch at
         ``fetched_at`` another worker may fetch from it only after its crawl delay (the host's
         stored robots.txt Crawl-delay, never less than ``host_gap_s``). The last
@@ -212,6 +230,83 @@ class PgFrontierRepository(SqliteFrontierRepository):
         released = await super().release(ids, owner)
         await self._release_hosts([(str(r["host"]), owner) for r in hosts], None)
         return released
+
+    async def defer(
+        self, source_id: int, owner: str, until: float, last_request_at: float | None = None
+    ) -> bool:
+        row = await self.db.fetchone(
+            "SELECT host FROM sources WHERE source_id = ? AND lease_owner = ?", (source_id, owner)
+        )
+        deferred = await super().defer(source_id, owner, until, last_request_at)
+        if row is not None:
+            await self._release_hosts([(str(row[0]), owner)], last_request_at)
+        return deferred
+
+    async def borrow_host(
+        self, host: str, owner: str, lease_s: float, now: float | None = None
+    ) -> float | None:
+        """Lease ``host`` to ``owner`` for a redirect hop: granted (None) when no other worker
+        holds it and, unless ``owner`` was its last holder, its hand-over gap has passed, as
+        in :meth:`lease_due`; else the time worth asking again (the holder's lease end, the
+        gap's end or the host's back-off end). Every granted borrow is given back with
+        :meth:`return_host`."""
+        now = time.time() if now is None else now
+        pair = (host, owner)
+        async with self._host_lock:
+            self._borrowed[pair] += 1  # counted before the grant is committed
+            granted = False
+            try:
+                retry_at = await self._take_host(host, owner, lease_s, now)
+                granted = retry_at is None
+            finally:
+                if not granted:
+                    self._forget_borrow(pair)
+        return retry_at
+
+    async def _take_host(self, host: str, owner: str, lease_s: float, now: float) -> float | None:
+        async with self.db.transaction() as conn:
+            await conn.execute("INSERT INTO hosts(host) VALUES (?) ON CONFLICT DO NOTHING", (host,))
+            cursor = await conn.execute(
+                "SELECT lease_owner, lease_until, next_allowed_at, backoff_until FROM hosts"
+                " WHERE host = ? FOR UPDATE",
+                (host,),
+            )
+            row = await cursor.fetchone()
+            if row is None:  # inserted above; gone only if deleted meanwhile: ask again
+                return now
+            holder, until, allowed_at, backoff_until = row
+            ours = holder == owner
+            waits = [float(backoff_until)]
+            if not ours and until is not None and until >= now:
+                waits.append(float(until))
+            if not ours:
+                waits.append(float(allowed_at))
+            retry_at = max(waits)
+            if retry_at > now:
+                return retry_at
+            await conn.execute(
+                "UPDATE hosts SET lease_owner = ?, lease_until = CASE WHEN lease_owner = ?"
+                " AND lease_until IS NOT NULL THEN GREATEST(lease_until, ?) ELSE ? END WHERE host = ?",
+                (owner, owner, now + lease_s, now + lease_s, host),
+            )
+            return None
+
+    def _forget_borrow(self, pair: tuple[str, str]) -> None:
+        self._borrowed[pair] -= 1
+        if self._borrowed[pair] <= 0:
+            del self._borrowed[pair]
+
+    async def return_host(self, host: str, owner: str, last_request_at: float | None) -> None:
+        """Give back one borrow of ``host``. The host lease itself is released (and the next
+        worker's turn spaced from ``last_request_at``) with the last open borrow, and only
+        when ``owner`` holds none of its sources: completing those releases it then."""
+        pair = (host, owner)
+        async with self._host_lock:
+            if not self._borrowed[pair]:
+                return  # not borrowed (or given back already): nothing of ours to release
+            self._forget_borrow(pair)
+            if not self._borrowed[pair]:
+                await self._release_now([pair], last_request_at)
 
     async def expire_leases(self, now: float | None = None) -> int:
         now = time.time() if now is None else now
