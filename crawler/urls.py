@@ -9,6 +9,7 @@ query. It returns ``None`` for anything that is not a usable URL instead of rais
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -23,6 +24,7 @@ _PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@/%")
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _HOST_CHARS = re.compile(r"^[a-z0-9._-]+$")
+_ZONE_ID = re.compile(r"^[a-z0-9._~-]+$")  # RFC 6874: unreserved characters only
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 TRACKING_PARAMS = frozenset(
@@ -145,9 +147,10 @@ def _normalize_authority(netloc: str, scheme: str) -> str | None:
         end = hostport.find("]")
         if end < 0:
             return None
-        host, rest = hostport[: end + 1].lower(), hostport[end + 1 :]
-        if rest and not rest.startswith(":"):
+        literal, rest = _normalize_ip_literal(hostport[1:end].lower()), hostport[end + 1 :]
+        if literal is None or (rest and not rest.startswith(":")):
             return None
+        host = literal
         port = rest[1:]
     else:
         raw_host, _, port = hostport.partition(":")
@@ -165,6 +168,22 @@ def _normalize_authority(netloc: str, scheme: str) -> str | None:
         userinfo = _normalize_escapes(userinfo, _UNRESERVED | frozenset("!$&'()*+,;=:"))
         return f"{userinfo}@{authority}"
     return authority
+
+
+def _normalize_ip_literal(inner: str) -> str | None:
+    """``[IPv6]`` or ``[IPv6%25zone]`` in its compressed form; anything else between the
+    brackets (an IPvFuture, a name, controls or stray bytes a hostile link can carry) is no
+    address and no URL of ours."""
+    address, percent, zone = inner.partition("%25")
+    if "%" in address:  # ipaddress would take "fe80::1%anything" as a scope
+        return None
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return None
+    if percent and not _ZONE_ID.match(zone):
+        return None
+    return f"[{ip.compressed}{percent}{zone}]"
 
 
 def _normalize_host(host: str) -> str | None:
@@ -187,7 +206,9 @@ def _normalize_host(host: str) -> str | None:
                 host = host.encode("idna").decode("ascii")
             except UnicodeError:
                 return None
-    if not _HOST_CHARS.match(host) or len(host) > 253 or ".." in host:
+        # UTS 46 maps the ideographic and other full stops to "." only now
+        host = host.rstrip(".")
+    if not host or not _HOST_CHARS.match(host) or len(host) > 253 or ".." in host:
         return None
     return host
 
