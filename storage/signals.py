@@ -442,10 +442,12 @@ class SqliteSignalRepository:
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
             cursor = await conn.execute(
-                "SELECT DISTINCT s.document_id FROM signals s"
-                " JOIN passages p ON p.passage_id = s.passage_id"
-                " JOIN documents d ON d.document_id = s.document_id"
-                f" WHERE s.customer_id = ? AND p.passage_hash IN ({','.join('?' * len(chunk))})"
+                # From the passages (a few, by hash) to their signals, not from the site's
+                # signals (thousands on a big site): CROSS JOIN fixes that order in SQLite.
+                "SELECT DISTINCT s.document_id FROM passages p"
+                " CROSS JOIN signals s CROSS JOIN documents d"
+                f" WHERE p.customer_id = ? AND p.passage_hash IN ({','.join('?' * len(chunk))})"
+                " AND s.passage_id = p.passage_id AND d.document_id = s.document_id"
                 f" AND d.document_id != ? AND {EVIDENCE_RANK_SQL} > {_RANK_PARAMS}",
                 (customer_id, *chunk, rank.document_id, *rank.params()),
             )
