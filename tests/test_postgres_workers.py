@@ -27,10 +27,16 @@ robots.txt reads they need included: a visit of ``http://example.com/`` that the
 again shortly, when another worker holds it). Not checked: a host passing on from the killed
 worker (dead, it sends nothing more; a worker that starts after its death reclaims its leases
 at once instead of waiting for them to expire).
+
+In that pass www sources only appear once their apex was visited, so a hop rarely meets a www
+host another worker holds. The second test makes it meet one every time: a worker of the test's
+own holds every www host while the crawl workers start, and no request may reach www before
+its lease ends (without the borrow, the hops asked www's robots.txt at once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import itertools
@@ -50,7 +56,9 @@ import pytest
 from scripts.fixture_web import World
 from scripts.fixture_web.server import LogRecord
 from scripts.soak import BackgroundFixtureWeb, ascent, child_env, fixture_settings, write_settings
+from storage.frontier import NewSource
 from storage.postgres.frontier import DEFAULT_HOST_GAP_S
+from storage.store import open_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 
@@ -72,10 +80,10 @@ def _agent(worker: str) -> str:
     return f"ascent/0.1 (+https://example.org/bot; {worker})"
 
 
-def _config(web: Any, folder: Path, worker: str) -> Path:
+def _config(web: Any, folder: Path, worker: str, per_host_delay: float = 0.02) -> Path:
     settings = fixture_settings(
         web,
-        per_host_delay=0.02,
+        per_host_delay=per_host_delay,
         max_crawl_delay=0.2,
         lease_s=LEASE_S,
         # A worker leases hosts up to its capacity (twice its concurrency) and keeps the hosts
@@ -311,3 +319,87 @@ def test_four_crawl_processes_one_killed(pg_url: str, tmp_path: Path) -> None:
         pg_url, "SELECT customer_id, url, content_hash FROM documents ORDER BY customer_id, url, content_hash"
     )
     assert [tuple(d) for d in documents] == reference.documents
+
+
+# Sources of their own on every www host, due before the apexes' homepages.
+WWW_SOURCES = (("/", "homepage"), ("/about", "page"), ("/contact", "page"))
+# How long a worker of the test's own holds every www host before the crawl workers start:
+# longer than a crawl worker's start-up and first apex visits, longer than max_hop_wait_s.
+HOLD_S = 8.0
+
+
+async def _hold_www_hosts(url: str, world: World) -> float:
+    """Sources of their own on every www host an apex redirects to, and every www host leased
+    to another worker (which then sends nothing and never gives them back: they come free when
+    the lease runs out). Returns when the lease ends."""
+    store = await open_store(url)
+    try:
+        hosts = sorted({c.www_host for c in world.companies if c.www_host != c.domain})
+        sources = [
+            NewSource(company.customer_id, f"http://{company.www_host}{path}", company.www_host, kind)
+            for company in world.companies
+            if company.www_host != company.domain
+            for path, kind in WWW_SOURCES
+        ]
+        assert await store.frontier.add_sources(sources, now=0.0) == len(sources)
+        now = time.time()
+        for host in hosts:
+            assert await store.frontier.borrow_host(host, "holder:0:elsewhere", HOLD_S, now=now) is None
+        return now + HOLD_S
+    finally:
+        await store.close()
+
+
+def test_redirect_hops_to_a_host_another_worker_holds(pg_url: str, tmp_path: Path) -> None:
+    """Every www host an apex redirects to is held by another worker while the crawl workers
+    start: the apexes' homepage visits, which the 301 takes to www, must not ask www anything
+    (not the page, not its robots.txt) until the holder's lease ends. They wait or are put off,
+    and then the pass completes with every source done once and no host shared."""
+    world = World.generate(COMPANIES, seed=29)
+    world.write_csv(tmp_path / "csv")
+    with BackgroundFixtureWeb(world) as web:
+        configs = {f"w{i}": _config(web, tmp_path, f"w{i}") for i in range(WORKERS)}
+        csv = str(tmp_path / "csv" / "customers.csv")
+        _run(pg_url, configs["w0"], tmp_path / "import.log", "import", "customers", csv)
+        web.request_log.clear()
+        held_until = asyncio.run(_hold_www_hosts(pg_url, world))
+        workers = {
+            name: _start(pg_url, config, tmp_path / f"{name}.log", "crawl", "--max-seconds", "150", "--quiet")
+            for name, config in configs.items()
+        }
+        try:
+            _wait(lambda: bool(web.request_log) and _settled(pg_url), 170, "the workers to finish the pass")
+            time.sleep(SETTLE_S)
+            assert _settled(pg_url)
+        finally:
+            for process in workers.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in workers.values():
+                process.wait(60)
+        for name, process in workers.items():
+            assert process.returncode in (0, 130), (tmp_path / f"{name}.log").read_text()[-3000:]
+        records = sorted(web.request_log, key=lambda r: r.time)
+    www_hosts = {c.www_host for c in world.companies if c.www_host != c.domain}
+    early = [
+        (r.host, r.path, round(held_until - r.time, 3))
+        for r in records
+        if r.host in www_hosts and r.time < held_until
+    ]
+    assert not early, early
+    apexes = {c.domain for c in world.companies if c.www_host != c.domain}
+    assert any(r.host in apexes and r.time < held_until for r in records), (
+        "no apex visited while www was held"
+    )
+    assert {r.host for r in records} >= www_hosts  # and once free, www was crawled
+    _assert_no_host_shared(records, victim="")
+    hops = _hop_counts(pg_url)
+    assert hops["hops_borrowed"] > 0 and hops["hop_waits"] + hops["deferred"] > 0, hops
+    [(once, missing)] = _query(
+        pg_url,
+        "SELECT (SELECT COUNT(*) = COUNT(DISTINCT source_id) FROM fetch_log WHERE source_id IS NOT NULL),"
+        " (SELECT COUNT(*) FROM sources s WHERE NOT EXISTS"
+        "  (SELECT 1 FROM fetch_log f WHERE f.source_id = s.source_id))",
+    )
+    assert once, "a source was completed twice"
+    assert missing == 0, f"{missing} sources never fetched"
