@@ -219,6 +219,23 @@ def _leases_by_pid(url: str) -> dict[int, int]:
     return {int(str(owner).split(":")[1]): int(n) for owner, n in rows}
 
 
+def _stop(workers: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every worker still running, then wait for all of them (each drains and exits)."""
+    for process in workers.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in workers.values():
+        process.wait(60)
+
+
+def _assert_exited_cleanly(
+    workers: dict[str, subprocess.Popen[bytes]], folder: Path, killed: str | None = None
+) -> None:
+    for name, process in workers.items():
+        if name != killed:
+            assert process.returncode in (0, 130), (folder / f"{name}.log").read_text()[-3000:]
+
+
 def _kill_one_mid_crawl(url: str, web: Any, workers: dict[str, subprocess.Popen[bytes]]) -> str:
     """SIGKILL the first worker seen with some requests behind it and leases in hand; returns
     its name once it is dead, still holding leases."""
@@ -270,14 +287,8 @@ def test_four_crawl_processes_one_killed(pg_url: str, tmp_path: Path) -> None:
             time.sleep(SETTLE_S)
             assert _settled(pg_url)
         finally:
-            for process in workers.values():
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in workers.values():
-                process.wait(60)
-        for name, process in workers.items():
-            if name != victim:
-                assert process.returncode in (0, 130), (tmp_path / f"{name}.log").read_text()[-3000:]
+            _stop(workers)
+        _assert_exited_cleanly(workers, tmp_path, killed=victim)
         records = sorted(web.request_log, key=lambda r: r.time)
 
     by_worker = Counter(_worker_of(r) for r in records)
@@ -372,13 +383,8 @@ def test_redirect_hops_to_a_host_another_worker_holds(pg_url: str, tmp_path: Pat
             time.sleep(SETTLE_S)
             assert _settled(pg_url)
         finally:
-            for process in workers.values():
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in workers.values():
-                process.wait(60)
-        for name, process in workers.items():
-            assert process.returncode in (0, 130), (tmp_path / f"{name}.log").read_text()[-3000:]
+            _stop(workers)
+        _assert_exited_cleanly(workers, tmp_path)
         records = sorted(web.request_log, key=lambda r: r.time)
     www_hosts = {c.www_host for c in world.companies if c.www_host != c.domain}
     early = [
