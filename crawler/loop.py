@@ -67,6 +67,10 @@ RETRY_AT_ONCE = frozenset({"connect", "protocol"})
 MAX_KNOWN_REDIRECT_HOSTS = 50_000  # source hosts whose redirect targets are remembered
 MAX_TARGETS_PER_HOST = 4
 HOP_WAIT_MARGIN_S = 0.02  # a timer may fire a little early; asking again too soon defers
+# A deferred visit comes due again by the holder's lease end, but within this at the latest:
+# holders mostly finish long before their lease runs out, and the retry, its redirect now
+# remembered, asks neither host anything until the borrow is granted.
+MAX_DEFER_S = 60.0
 
 
 class RobotsRules(Protocol):
@@ -490,7 +494,8 @@ class Crawler:
         except HopDeferred as exc:
             self._committing.add(source.source_id)
             self.stats.deferred += 1
-            await self.frontier.defer(source.source_id, self.owner, exc.retry_at, self.clock())
+            now = self.clock()
+            await self.frontier.defer(source.source_id, self.owner, min(exc.retry_at, now + MAX_DEFER_S), now)
         finally:
             hop_guard.reset(guard)
             self._remember_redirects(leases)
