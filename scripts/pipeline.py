@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import threading
@@ -301,6 +302,7 @@ def release_memory() -> None:
         trim(0)
 
 
+@functools.cache  # looked up once: finding libc runs ldconfig
 def _malloc_trim() -> Callable[[int], int] | None:
     name = ctypes.util.find_library("c")
     if name is None:

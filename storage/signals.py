@@ -12,7 +12,7 @@ import json
 import time
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -75,15 +75,8 @@ class EvidenceRank:
         )
 
     def params(self) -> tuple[Any, ...]:
-        return (
-            self.undated,
-            self.published,
-            self.shallowness,
-            self.url,
-            self.is_feed_entry,
-            self.fetched_at,
-            self.document_id,
-        )
+        """The fields in order, as parameters for :data:`EVIDENCE_RANK_SQL`'s row value."""
+        return astuple(self)
 
 
 # The same rank in SQL, for the documents row ``d`` (compared as a row value).
@@ -310,9 +303,10 @@ class SqliteSignalRepository:
 
     async def save_analysis(self, owner: str, analysis: DocumentAnalysis) -> bool:
         """Replace the document's passages and signals and mark it extracted and classified,
-        in one transaction. Returns False (and writes nothing) when the lease was lost, or when
-        a page ranked before this one (:class:`EvidenceRank`) was saved meanwhile with one of
-        its signal passages: the document is left pending and classified again.
+        in one transaction. Returns False and writes nothing when the lease was lost; returns
+        False and only gives the lease back when a page ranked before this one
+        (:class:`EvidenceRank`) was saved meanwhile with one of its signal passages: the
+        document stays pending and is classified again.
 
         Saving a page also sends back to the queue every higher-ranked page of the site that
         holds a signal on one of its passages: that signal belongs to this page now, and the
