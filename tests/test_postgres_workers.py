@@ -70,6 +70,7 @@ LEASE_S = 15.0
 KILL_AFTER_REQUESTS = 12
 CONCURRENCY = 2
 SETTLE_S = 2.0
+FREEZE_SETTLE_S = 0.3
 # A visit put off because its redirect target's host was busy comes due again within about a
 # lease; a visit that ended comes due again after revisit_min_s (15 minutes) at the soonest.
 DEFERRED_WITHIN_S = 4 * LEASE_S
@@ -238,13 +239,21 @@ def _assert_exited_cleanly(
 
 def _kill_one_mid_crawl(url: str, web: Any, workers: dict[str, subprocess.Popen[bytes]]) -> str:
     """SIGKILL the first worker seen with some requests behind it and leases in hand; returns
-    its name once it is dead, still holding leases."""
+    its name once it is dead, still holding leases.
+
+    The worker is frozen (SIGSTOP) before its leases are counted again: a worker seen with
+    leases a moment ago may have finished them since, and a kill then would test nothing."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         requests = Counter(_worker_of(r) for r in list(web.request_log))
         leases = _leases_by_pid(url)
         for name, process in workers.items():
             if requests[name] >= KILL_AFTER_REQUESTS and leases.get(process.pid, 0) >= 2:
+                process.send_signal(signal.SIGSTOP)
+                time.sleep(FREEZE_SETTLE_S)  # a statement sent just before lands meanwhile
+                if _leases_by_pid(url).get(process.pid, 0) == 0:
+                    process.send_signal(signal.SIGCONT)
+                    continue
                 process.send_signal(signal.SIGKILL)
                 assert process.wait(30) == -signal.SIGKILL
                 assert _leases_by_pid(url).get(process.pid, 0) > 0, "died holding no lease"
