@@ -25,7 +25,9 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 
 
-def imported_packages(tree: ast.AST, package: str, module_parts: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+def imported_packages(
+    tree: ast.AST, package: str, module_parts: tuple[str, ...]
+) -> Iterator[tuple[int, str]]:
     """(line, top-level package) of every import in a module, relative imports resolved."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -87,4 +89,6 @@ def test_the_checker_sees_every_kind_of_arrow() -> None:
 
 def test_every_top_level_package_is_checked() -> None:
     packages = {p.parent.name for p in REPO.glob("*/__init__.py")}
-    assert packages <= set(TOP_LEVEL), f"new top-level package(s) without a layering rule: {packages - set(TOP_LEVEL)}"
+    assert packages <= set(TOP_LEVEL), (
+        f"new top-level package(s) without a layering rule: {packages - set(TOP_LEVEL)}"
+    )
