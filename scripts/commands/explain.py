@@ -30,12 +30,19 @@ def main(args: argparse.Namespace) -> int:
 
 async def _explain(args: argparse.Namespace) -> int:
     from intent.domains import DomainError, normalise_domain
+    from intent.months import MonthError, checked_month
     from storage.views import SqliteViewQueries
 
     try:
         domain = normalise_domain(args.domain)
     except DomainError as exc:
         print(f"ascent explain: {args.domain!r} {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if args.month is not None:
+            checked_month(args.month)
+    except MonthError as exc:
+        print(f"ascent explain: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     store = await store_from(args, settings_from(args))
     async with store:
