@@ -66,7 +66,9 @@ def test_a_new_customer_on_a_stored_customers_domain_is_refused(
 def test_customers_may_swap_domains_in_one_file(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     assert run(tmp_path, "customers", GOOD, db) == 0
-    swapped = GOOD.replace("https://www.Contoso.co.uk/about", "FABRIKAM").replace("fabrikam.com", "contoso.co.uk")
+    swapped = GOOD.replace("https://www.Contoso.co.uk/about", "FABRIKAM").replace(
+        "fabrikam.com", "contoso.co.uk"
+    )
     swapped = swapped.replace("FABRIKAM", "fabrikam.com")
     assert run(tmp_path, "customers", swapped, db) == 0
     with sqlite3.connect(db) as conn:
