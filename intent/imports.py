@@ -17,7 +17,7 @@ from typing import Any
 
 from intent.areas import AREAS
 from intent.domains import DomainError, normalise_domain
-from intent.seen_keys import SeenKeys
+from intent.import_spool import ImportSpool
 from intent.vocabulary import products
 from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
 
@@ -47,11 +47,14 @@ class ImportResult:
 Parser = Callable[[str], Any]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # control characters but tab
+
+
 def text(value: str) -> str:
     value = value.strip()
     if len(value) > MAX_FIELD_CHARS:
         raise Problem(f"longer than {MAX_FIELD_CHARS} characters")
-    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+    if _CONTROL.search(value):
         raise Problem("contains control characters")
     return value
 
@@ -274,7 +277,7 @@ FILE_KINDS: dict[str, FileKind] = {
 def parse_file(kind: str, path: Path) -> ImportResult:
     """Read and validate a whole CSV file into memory; never raises for bad content."""
     result = ImportResult(kind)
-    with SeenKeys() as seen:
+    with ImportSpool() as seen:
         for line, record in scan_file(kind, path, result, seen):
             _keep(result, line, record)
     return result
@@ -282,7 +285,7 @@ def parse_file(kind: str, path: Path) -> ImportResult:
 
 def parse_text(kind: str, name: str, content: str, result: ImportResult | None = None) -> ImportResult:
     result = result or ImportResult(kind)
-    with SeenKeys() as seen:
+    with ImportSpool() as seen:
         for line, record in scan_rows(kind, name, io.StringIO(content, newline=""), result, seen):
             _keep(result, line, record)
     return result
@@ -296,17 +299,17 @@ def _keep(result: ImportResult, line: int, record: ImportRecord) -> None:
 
 
 def scan_file(
-    kind: str, path: Path, result: ImportResult, seen: SeenKeys, digest: Any = None
+    kind: str, path: Path, result: ImportResult, seen: ImportSpool
 ) -> Iterator[tuple[int, ImportRecord]]:
     """Stream the valid rows of a CSV file as (line, record); problems go to ``result.errors``.
 
     Memory stays flat in the file's size: the file is read line by line and keys seen so far
-    live on disk in ``seen``. ``digest`` (a hashlib object), when given, is fed every byte read.
+    live on disk in ``seen``.
     """
-    return scan_rows(kind, str(path), _decoded_lines(path, str(path), result, digest), result, seen)
+    return scan_rows(kind, str(path), _decoded_lines(path, str(path), result), result, seen)
 
 
-def _decoded_lines(path: Path, name: str, result: ImportResult, digest: Any) -> Iterator[str]:
+def _decoded_lines(path: Path, name: str, result: ImportResult) -> Iterator[str]:
     """The file's lines as text, UTF-8 (an optional BOM dropped); a bad byte stops with its line."""
     try:
         size = path.stat().st_size
@@ -320,8 +323,6 @@ def _decoded_lines(path: Path, name: str, result: ImportResult, digest: Any) -> 
     offset = 0
     with handle:
         for number, raw in enumerate(handle, start=1):
-            if digest is not None:
-                digest.update(raw)
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
@@ -338,7 +339,7 @@ def _decoded_lines(path: Path, name: str, result: ImportResult, digest: Any) -> 
 
 
 def scan_rows(
-    kind: str, name: str, lines: Iterable[str], result: ImportResult, seen: SeenKeys
+    kind: str, name: str, lines: Iterable[str], result: ImportResult, seen: ImportSpool
 ) -> Iterator[tuple[int, ImportRecord]]:
     """Validate rows one by one, yielding each valid one as (line, record)."""
     spec = FILE_KINDS[kind]
@@ -397,7 +398,7 @@ def _row_record(
     width: int,
     positions: dict[str, int],
     result: ImportResult,
-    seen: SeenKeys,
+    seen: ImportSpool,
 ) -> ImportRecord | None:
     if not any(cell.strip() for cell in row):
         return None
@@ -427,7 +428,7 @@ def _row_record(
 
 
 def _shared_domain(
-    name: str, line: int, values: dict[str, Any], result: ImportResult, seen: SeenKeys
+    name: str, line: int, values: dict[str, Any], result: ImportResult, seen: ImportSpool
 ) -> bool:
     """One customer per registrable domain: a second customer on a domain is refused."""
     earlier = seen.first("domain", values["domain"], line, values["customer_id"])

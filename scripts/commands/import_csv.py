@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from intent.import_spool import ImportSpool
 from intent.imports import FILE_KINDS, KINDS, ImportResult, scan_file, unknown_customers_in
-from intent.seen_keys import SeenKeys
 from scripts.context import settings_from, store_from
 from scripts.exits import EXIT_BAD_INPUT
 from storage.customers import ImportRecord
@@ -35,36 +34,29 @@ def main(args: argparse.Namespace) -> int:
 BATCH_ROWS = 500
 
 
-class FileChanged(RuntimeError):
-    """The file changed between validation and loading; the load is rolled back."""
-
-
 async def import_file(store: Store, kind: str, path: Path) -> tuple[ImportResult, dict[str, Any]]:
     """Validate a whole file, then load it in one transaction; nothing is loaded on any error.
 
-    The file is read twice, streamed: once to validate every row (keys seen so far are kept on
-    disk), once to load. Memory stays flat in the file's size.
+    The file is streamed once: every valid row goes to a scratch spool on disk with the keys
+    seen so far, and the load reads the spool back in batches. Memory stays flat in the
+    file's size.
     """
     result = ImportResult(kind)
-    validated = hashlib.sha256()
     rows = 0
-    with SeenKeys() as seen:
-        for batch in _batches(scan_file(kind, path, result, seen, validated)):
+    with ImportSpool() as spool:
+        for batch in _batches(scan_file(kind, path, result, spool)):
             rows += len(batch)
+            for line, record in batch:
+                spool.keep(line, record)
             if kind != "customers":
                 known = await store.customers.existing_ids(getattr(r, "customer_id", "") for _, r in batch)
                 result.errors.extend(unknown_customers_in(batch, str(path), known))
         if kind == "customers" and result.ok:
-            result.errors.extend(await _stored_domain_conflicts(store, seen, str(path)))
-    if not result.ok:
-        return result, {}
-    run_id = await store.runs.start("import", kind, {"file": str(path)})
-    try:
-        changed = await store.customers.upsert_batches(_reloaded(kind, path, validated.hexdigest()))
-    except FileChanged as exc:
-        await store.runs.finish(run_id, "failed", {"error": str(exc)})
-        result.errors.append(f"{path}:0: file: {exc}")
-        return result, {}
+            result.errors.extend(await _stored_domain_conflicts(store, spool, str(path)))
+        if not result.ok:
+            return result, {}
+        run_id = await store.runs.start("import", kind, {"file": str(path)})
+        changed = await store.customers.upsert_batches(spool.kept(BATCH_ROWS))
     summary = {"kind": kind, "rows": rows, "changed": changed}
     await store.runs.finish(run_id, "ok", summary)
     return result, summary
@@ -81,28 +73,17 @@ def _batches(rows: Iterable[tuple[int, ImportRecord]]) -> Iterator[list[tuple[in
         yield batch
 
 
-def _reloaded(kind: str, path: Path, expected: str) -> Iterator[list[ImportRecord]]:
-    """The validated file read again in batches; FileChanged when its bytes differ now."""
-    result = ImportResult(kind)
-    digest = hashlib.sha256()
-    with SeenKeys() as seen:
-        for batch in _batches(scan_file(kind, path, result, seen, digest)):
-            yield [record for _, record in batch]
-    if not result.ok or digest.hexdigest() != expected:
-        raise FileChanged("changed while it was imported; import it again")
-
-
-async def _stored_domain_conflicts(store: Store, seen: SeenKeys, name: str) -> list[str]:
+async def _stored_domain_conflicts(store: Store, spool: ImportSpool, name: str) -> list[str]:
     """Rows whose domain a stored customer already has, unless this file gives that one another.
 
     (Errors come in line order: ``entries`` are ordered by line.)
     """
     errors = []
-    for batch in seen.entries("domain"):
+    for batch in spool.entries("domain"):
         owners = await store.customers.domain_owners(str(domain) for domain, _, _ in batch)
         for domain, line, customer_id in batch:
             for owner in owners.get(str(domain), []):
-                moved = seen.get("key", [owner])  # (line, domain) when this file imports the owner
+                moved = spool.get("key", [owner])  # (line, domain) when this file imports the owner
                 if owner != customer_id and (moved is None or moved[1] == domain):
                     errors.append(
                         f"{name}:{line}: Domain: {domain!r} is already the domain of stored customer "
