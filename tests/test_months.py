@@ -17,6 +17,7 @@ from test_web_fixtures import MONTHS, seed_file
 from intent.months import EARLIEST_MONTH, MonthError, checked_month, latest_month
 from scripts.cli import main as cli
 from scripts.web.app import create_app
+from scripts.web.params import customer_path
 from scripts.web.settings import WebSettings
 
 TODAY = date(2026, 12, 7)
@@ -79,6 +80,9 @@ def test_ui_neither_defaults_to_nor_accepts_a_month_out_of_range(tmp_path: Path)
         matrix = client.get("/matrix")
         assert matrix.status_code == 200
         assert "9999-12" not in matrix.text and MONTHS[-1] in matrix.text
+        page = client.get(customer_path("C001"))
+        assert page.status_code == 200
+        assert f'value="{MONTHS[-1]}" selected' in page.text
         refused = client.get("/customers?month=9999-12")
         assert refused.status_code == 400
         assert "outside 2000-01" in refused.text

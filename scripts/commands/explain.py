@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
 
 async def _explain(args: argparse.Namespace) -> int:
     from intent.domains import DomainError, normalise_domain
-    from intent.months import MonthError, checked_month
+    from intent.months import MonthError, checked_month, latest_month
     from storage.views import SqliteViewQueries
 
     try:
@@ -50,7 +50,8 @@ async def _explain(args: argparse.Namespace) -> int:
         if customer is None:
             print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
             return EXIT_NOT_FOUND
-        detail = await SqliteViewQueries(store.db).customer(customer.customer_id, args.month, MAX_SIGNALS)
+        views = SqliteViewQueries(store.db)
+        detail = await views.customer(customer.customer_id, args.month, MAX_SIGNALS, latest_month())
     if detail is None:
         print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
         return EXIT_NOT_FOUND

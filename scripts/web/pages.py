@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
 from intent.areas import AREAS
-from intent.months import in_range
+from intent.months import in_range, latest_month
 from scripts.web import params, svg
 from scripts.web.app import UiState, render, ui_state
 from scripts.web.safety import highlight, neutralise_cell, safe_href
@@ -277,7 +277,7 @@ async def customer(request: Request) -> Response:
     if len(customer_id) > params.MAX_TEXT:
         raise HTTPException(404, "no such customer")
     month = params.month(request.query_params)
-    detail = await ui.views.customer(customer_id, month, ui.web.customer_signal_limit)
+    detail = await ui.views.customer(customer_id, month, ui.web.customer_signal_limit, latest_month())
     if detail is None:
         raise HTTPException(404, "no such customer")
     current = [p for p in detail.history if p.month == detail.month]
