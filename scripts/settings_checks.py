@@ -75,20 +75,14 @@ def declares_range(meta: Mapping[str, Any]) -> bool:
 
 def allowed_text(meta: Mapping[str, Any]) -> str:
     """The rule in words, for docs/SETTINGS.md: '>= 1, <= 10000', 'http, https', 'header-safe'."""
-    parts: list[str] = []
-    if "choices" in meta:
-        parts.append(" or ".join(f"`{c}`" for c in meta["choices"]))
-    if "gt" in meta:
-        parts.append(f"> {_number(meta['gt'])}")
-    if "min" in meta:
-        parts.append(f">= {_number(meta['min'])}")
-    if "max" in meta:
-        parts.append(f"<= {_number(meta['max'])}")
-    if "max_field" in meta:
-        parts.append(f"<= `{meta['max_field']}`")
-    if meta.get("header_safe"):
-        parts.append("printable ASCII/Latin-1, no CR/LF")
+    parts = [" or ".join(f"`{c}`" for c in meta["choices"])] if "choices" in meta else []
+    parts += [f"{sign} {_number(meta[key])}" for key, sign in _BOUNDS if key in meta]
+    parts += [f"<= `{meta['max_field']}`"] if "max_field" in meta else []
+    parts += ["printable ASCII/Latin-1, no CR/LF"] if meta.get("header_safe") else []
     return ", ".join(parts)
+
+
+_BOUNDS = (("gt", ">"), ("min", ">="), ("max", "<="))
 
 
 def _number(value: Any) -> str:
