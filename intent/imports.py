@@ -23,6 +23,9 @@ from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outco
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_FIELD_CHARS = 500
+# A row holds at most a few dozen fields of MAX_FIELD_CHARS: a longer physical line is not a
+# row, and reading it whole would make memory grow with the file again.
+MAX_LINE_BYTES = 1_000_000
 KINDS = ("customers", "products", "agreements", "fit", "outcomes")
 
 
@@ -322,7 +325,10 @@ def _decoded_lines(path: Path, name: str, result: ImportResult) -> Iterator[str]
         return
     offset = 0
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), start=1):
+            if len(raw) > MAX_LINE_BYTES:
+                result.errors.append(f"{name}:{number}: file: line longer than {MAX_LINE_BYTES} bytes")
+                return
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:

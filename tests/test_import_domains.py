@@ -108,3 +108,12 @@ async def test_a_load_that_fails_midway_leaves_nothing(store: Store) -> None:
     with pytest.raises(OSError):
         await store.customers.upsert_batches(batches())
     assert await store.customers.products() == []
+
+
+def test_a_line_too_long_to_be_a_row_is_refused_without_reading_it_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GOOD + "C004," + "x" * 2_000_000 + "\n"
+    assert run(tmp_path, "customers", text) == 2
+    assert errors(capsys) == [f"{tmp_path / 'customers.csv'}:5: file: line longer than 1000000 bytes"]
+    assert customer_ids(tmp_path / "a.db") == []
