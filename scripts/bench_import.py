@@ -56,8 +56,8 @@ def customers_file(folder: Path, megabytes: float) -> tuple[Path, int]:
     return path, rows
 
 
-def import_once(path: Path, code: Path) -> tuple[float, float, int]:
-    """(peak RSS MB, wall seconds, exit code) of one import into a fresh database."""
+def import_once(path: Path, code: Path) -> tuple[float, float, int, float]:
+    """(peak RSS MB, wall seconds, exit code, CPU seconds) of one import into a fresh database."""
     with tempfile.TemporaryDirectory() as scratch:
         command = [sys.executable, "-m", "scripts.cli", "--db", f"{scratch}/a.db"]
         command += ["import", "customers", str(path)]
@@ -71,7 +71,7 @@ def import_once(path: Path, code: Path) -> tuple[float, float, int]:
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0 and child.stderr is not None:
             sys.stderr.write(child.stderr.read().decode(errors="replace")[-2000:])
-        return usage.ru_maxrss / 1024, wall, child.returncode
+        return usage.ru_maxrss / 1024, wall, child.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,18 +82,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [float(s) for s in args.sizes_mb.split(",")]
     one_row, _ = customers_file(args.work, 0.0001)
-    base, _, _ = import_once(one_row, args.code)
+    base, _, _, _ = import_once(one_row, args.code)
     load = os.getloadavg()[0]
     print(f"code: {args.code}  load average: {load:.2f}  baseline (1 row): {base:.0f} MB peak RSS")
-    print("| file MB | rows | peak RSS MB | above baseline MB | above baseline / file size | wall s | exit |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| file MB | rows | peak RSS MB | above baseline MB | above / file size | wall s | CPU s | exit |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for megabytes in sizes:
         path, rows = customers_file(args.work, megabytes)
         size = path.stat().st_size / 1_000_000
-        peak, wall, code = import_once(path, args.code)
+        peak, wall, code, cpu = import_once(path, args.code)
         above = peak - base
         ratio = above / size
-        print(f"| {size:.1f} | {rows:,} | {peak:.0f} | {above:.0f} | {ratio:.2f}x | {wall:.1f} | {code} |")
+        cells = [f"{size:.1f}", f"{rows:,}", f"{peak:.0f}", f"{above:.0f}", f"{ratio:.2f}x"]
+        cells += [f"{wall:.0f}", f"{cpu:.0f}", str(code)]
+        print("| " + " | ".join(cells) + " |")
     return 0
 
 
