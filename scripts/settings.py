@@ -177,7 +177,21 @@ def _build_settings(raw: Mapping[str, Any], origin: str, labels: Mapping[tuple[s
             return labels.get((section, key)) or f"{origin}: [{section}] {key}"
 
         sections[name] = _build_section(hints[name], value, origin, name, label)
-    return Settings(**sections)
+    settings = Settings(**sections)
+    _check_matrix(settings.intent, origin, labels)
+    return settings
+
+
+def _check_matrix(intent: IntentSettings, origin: str, labels: Mapping[tuple[str, str], str]) -> None:
+    """Band edges, cells and clusters must form the 4x4 matrix: checked with the rest, up front."""
+    from intent.matrix import Matrix, MatrixError
+
+    try:
+        Matrix.from_settings(intent)
+    except MatrixError as exc:
+        keys = ("band_edges", "cells", "clusters")
+        where = next((labels[("intent", k)] for k in keys if ("intent", k) in labels), f"{origin}: [intent]")
+        raise SettingsError(f"{where}: {exc}") from exc
 
 
 def _build_section(cls: type, raw: Any, origin: str, section: str, label: Callable[[str], str]) -> Any:

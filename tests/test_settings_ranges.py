@@ -140,6 +140,25 @@ def test_a_table_value_names_its_key() -> None:
         load_settings(None, env={"ASCENT_INTENT__PRICES": '{ "Copilot" = nan }'})
 
 
+@pytest.mark.parametrize(
+    ("literal", "message"),
+    [
+        ("[75.0, 55.0, 30.0]", "band_edges must be three increasing"),
+        ("[30.0, 55.0]", "band_edges must be three"),
+    ],
+)
+def test_band_edges_must_form_the_matrix(literal: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=f"^ASCENT_INTENT__BAND_EDGES: {message}"):
+        load_settings(None, env={"ASCENT_INTENT__BAND_EDGES": literal})
+
+
+def test_a_cell_map_that_is_not_the_matrix_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "ascent.toml"
+    config.write_text('[intent.cells]\nA1 = ["Low", "Low"]\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"ascent.toml: \[intent\]: the matrix needs all 16 band pairs, got 1"):
+        load_settings(config, env={})
+
+
 def test_classifier_choices_are_the_implemented_methods() -> None:
     assert set(CLASSIFIERS) == set(METHODS)
 
