@@ -155,7 +155,9 @@ def test_band_edges_must_form_the_matrix(literal: str, message: str) -> None:
 def test_a_cell_map_that_is_not_the_matrix_names_the_file(tmp_path: Path) -> None:
     config = tmp_path / "ascent.toml"
     config.write_text('[intent.cells]\nA1 = ["Low", "Low"]\n', encoding="utf-8")
-    with pytest.raises(SettingsError, match=r"ascent.toml: \[intent\]: the matrix needs all 16 band pairs, got 1"):
+    with pytest.raises(
+        SettingsError, match=r"ascent.toml: \[intent\]: the matrix needs all 16 band pairs, got 1"
+    ):
         load_settings(config, env={})
 
 
