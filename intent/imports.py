@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,11 +17,15 @@ from typing import Any
 
 from intent.areas import AREAS
 from intent.domains import DomainError, normalise_domain
+from intent.import_spool import ImportSpool
 from intent.vocabulary import products
 from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_FIELD_CHARS = 500
+# A row holds at most a few dozen fields of MAX_FIELD_CHARS: a longer physical line is not a
+# row, and reading it whole would make memory grow with the file again.
+MAX_LINE_BYTES = 1_000_000
 KINDS = ("customers", "products", "agreements", "fit", "outcomes")
 
 
@@ -46,11 +50,14 @@ class ImportResult:
 Parser = Callable[[str], Any]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # control characters but tab
+
+
 def text(value: str) -> str:
     value = value.strip()
     if len(value) > MAX_FIELD_CHARS:
         raise Problem(f"longer than {MAX_FIELD_CHARS} characters")
-    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+    if _CONTROL.search(value):
         raise Problem("contains control characters")
     return value
 
@@ -271,91 +278,173 @@ FILE_KINDS: dict[str, FileKind] = {
 
 
 def parse_file(kind: str, path: Path) -> ImportResult:
-    """Read and validate a whole CSV file; never raises for bad content."""
+    """Read and validate a whole CSV file into memory; never raises for bad content."""
     result = ImportResult(kind)
-    name = str(path)
+    with ImportSpool() as seen:
+        for line, record in scan_file(kind, path, result, seen):
+            _keep(result, line, record)
+    return result
+
+
+def parse_text(kind: str, name: str, content: str, result: ImportResult | None = None) -> ImportResult:
+    result = result or ImportResult(kind)
+    with ImportSpool() as seen:
+        for line, record in scan_rows(kind, name, io.StringIO(content, newline=""), result, seen):
+            _keep(result, line, record)
+    return result
+
+
+def _keep(result: ImportResult, line: int, record: ImportRecord) -> None:
+    result.records.append(record)
+    result.lines.append(line)
+    if result.kind != "customers":
+        result.referenced_customers.add(getattr(record, "customer_id", ""))
+
+
+def scan_file(
+    kind: str, path: Path, result: ImportResult, seen: ImportSpool
+) -> Iterator[tuple[int, ImportRecord]]:
+    """Stream the valid rows of a CSV file as (line, record); problems go to ``result.errors``.
+
+    Memory stays flat in the file's size: the file is read line by line and keys seen so far
+    live on disk in ``seen``.
+    """
+    return scan_rows(kind, str(path), _decoded_lines(path, str(path), result), result, seen)
+
+
+def _decoded_lines(path: Path, name: str, result: ImportResult) -> Iterator[str]:
+    """The file's lines as text, UTF-8 (an optional BOM dropped); a bad byte stops with its line."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             result.errors.append(f"{name}:0: file: larger than {MAX_FILE_BYTES} bytes")
-            return result
-        raw = path.read_bytes()
+            return
+        handle = path.open("rb")
     except OSError as exc:
         result.errors.append(f"{name}:0: file: cannot read: {exc.strerror}")
-        return result
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        result.errors.append(f"{name}:{line}: file: not valid UTF-8 (byte {exc.start})")
-        return result
-    if "\x00" in content:
-        line = content[: content.index("\x00")].count("\n") + 1
-        result.errors.append(f"{name}:{line}: file: contains a NUL byte")
-        return result
-    return parse_text(kind, name, content, result)
+        return
+    offset = 0
+    with handle:
+        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), start=1):
+            if len(raw) > MAX_LINE_BYTES:
+                result.errors.append(f"{name}:{number}: file: line longer than {MAX_LINE_BYTES} bytes")
+                return
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                skipped = 3 if number == 1 and raw.startswith(b"\xef\xbb\xbf") else 0
+                result.errors.append(
+                    f"{name}:{number}: file: not valid UTF-8 (byte {offset + exc.start + skipped})"
+                )
+                return
+            if "\x00" in text:
+                result.errors.append(f"{name}:{number}: file: contains a NUL byte")
+                return
+            offset += len(raw)
+            yield text
 
 
-def parse_text(kind: str, name: str, content: str, result: ImportResult | None = None) -> ImportResult:
+def scan_rows(
+    kind: str, name: str, lines: Iterable[str], result: ImportResult, seen: ImportSpool
+) -> Iterator[tuple[int, ImportRecord]]:
+    """Validate rows one by one, yielding each valid one as (line, record)."""
     spec = FILE_KINDS[kind]
-    result = result or ImportResult(kind)
-    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        result.errors.append(f"{name}:1: header: the file is empty")
-        return result
+        if not result.errors:
+            result.errors.append(f"{name}:1: header: the file is empty")
+        return
     except csv.Error as exc:
         result.errors.append(f"{name}:1: header: {exc}")
-        return result
-    positions = {h.strip(): i for i, h in enumerate(header)}
+        return
+    positions = _header_positions(spec, name, header, result)
+    if positions is None:
+        return
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            result.errors.append(f"{name}:{reader.line_num}: row: {exc}")
+            return
+        found = _row_record(spec, name, reader.line_num, row, len(header), positions, result, seen)
+        if found is not None:
+            yield reader.line_num, found
+
+
+def _header_positions(
+    spec: FileKind, name: str, header: list[str], result: ImportResult
+) -> dict[str, int] | None:
+    """Column name -> position; None (with the problems in ``result``) when unusable."""
+    positions: dict[str, int] = {}
+    for position, raw in enumerate(header):
+        column = raw.strip()
+        if column and column in positions:
+            first = positions[column] + 1
+            problem = f"column appears twice (columns {first} and {position + 1})"
+            result.errors.append(f"{name}:1: {column}: {problem}")
+        positions.setdefault(column, position)
     missing = [c.header for c in spec.columns if c.header not in positions and not c.optional]
     for header_name in missing:
         result.errors.append(f"{name}:1: {header_name}: required column is missing")
     known = {c.header for c in spec.columns}
     for extra in (h for h in positions if h not in known):
         result.warnings.append(f"{name}:1: {extra!r}: unknown column ignored")
-    if missing:
-        return result
-    seen: dict[tuple[Any, ...], int] = {}
-    line = 1
-    while True:
+    return None if result.errors else positions
+
+
+def _row_record(
+    spec: FileKind,
+    name: str,
+    line: int,
+    row: list[str],
+    width: int,
+    positions: dict[str, int],
+    result: ImportResult,
+    seen: ImportSpool,
+) -> ImportRecord | None:
+    if not any(cell.strip() for cell in row):
+        return None
+    if len(row) > width:
+        result.errors.append(f"{name}:{line}: row: {len(row)} fields, header has {width}")
+        return None
+    values: dict[str, Any] = {}
+    for column in spec.columns:
+        position = positions.get(column.header)
+        cell = row[position] if position is not None and position < len(row) else ""
         try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.errors.append(f"{name}:{reader.line_num}: row: {exc}")
-            break
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header):
-            result.errors.append(f"{name}:{line}: row: {len(row)} fields, header has {len(header)}")
-            continue
-        values: dict[str, Any] = {}
-        for column in spec.columns:
-            position = positions.get(column.header)
-            cell = row[position] if position is not None and position < len(row) else ""
-            try:
-                values[column.attribute] = column.parse(cell)
-            except Problem as exc:
-                result.errors.append(f"{name}:{line}: {column.header}: {exc}")
-        if len(values) != len(spec.columns):
-            continue
-        row_key = tuple(values[k] for k in spec.key)
-        if row_key in seen:
-            result.errors.append(
-                f"{name}:{line}: {'+'.join(_header(spec, k) for k in spec.key)}: "
-                f"duplicate of line {seen[row_key]}"
-            )
-            continue
-        seen[row_key] = line
-        result.records.append(spec.build(values))
-        result.lines.append(line)
-        if kind != "customers":
-            result.referenced_customers.add(values["customer_id"])
-    return result
+            values[column.attribute] = column.parse(cell)
+        except Problem as exc:
+            result.errors.append(f"{name}:{line}: {column.header}: {exc}")
+    if len(values) != len(spec.columns):
+        return None
+    # A customer's row remembers its domain, so a stored customer moved to another one is known.
+    earlier = seen.first("key", [values[k] for k in spec.key], line, values.get("domain", ""))
+    if earlier is not None:
+        result.errors.append(
+            f"{name}:{line}: {'+'.join(_header(spec, k) for k in spec.key)}: duplicate of line {earlier[0]}"
+        )
+        return None
+    if spec.name == "customers" and _shared_domain(name, line, values, result, seen):
+        return None
+    return spec.build(values)
+
+
+def _shared_domain(
+    name: str, line: int, values: dict[str, Any], result: ImportResult, seen: ImportSpool
+) -> bool:
+    """One customer per registrable domain: a second customer on a domain is refused."""
+    earlier = seen.first("domain", values["domain"], line, values["customer_id"])
+    if earlier is None:
+        return False
+    result.errors.append(
+        f"{name}:{line}: Domain: {values['domain']!r} is already the domain of CustomerID "
+        f"{earlier[1]!r} on line {earlier[0]}; one customer per registrable domain"
+    )
+    return True
 
 
 def _header(spec: FileKind, attribute: str) -> str:
@@ -364,8 +453,13 @@ def _header(spec: FileKind, attribute: str) -> str:
 
 def unknown_customer_errors(result: ImportResult, name: str, known: set[str]) -> list[str]:
     """Rows that name a customer the database does not have (products, fit, outcomes...)."""
+    return unknown_customers_in(zip(result.lines, result.records, strict=True), name, known)
+
+
+def unknown_customers_in(rows: Iterable[tuple[int, ImportRecord]], name: str, known: set[str]) -> list[str]:
+    """Of (line, record) pairs, those naming a customer not in ``known``, as problems."""
     errors = []
-    for record, line in zip(result.records, result.lines, strict=True):
+    for line, record in rows:
         customer_id = getattr(record, "customer_id", None)
         if customer_id is not None and customer_id not in known:
             errors.append(f"{name}:{line}: CustomerID: {customer_id!r} is not an imported customer")

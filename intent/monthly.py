@@ -8,10 +8,8 @@ so running a month twice leaves identical rows. The run row records what it ran 
 
 from __future__ import annotations
 
-import calendar
 import functools
 import json
-import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,26 +24,13 @@ from intent.cohorts import COHORTS, FLAGS, Holdings, Profile, cohorts, flags, pr
 from intent.fit import FitCustomer, FitInputs, FitResult, compute_fit, quarter_of, quarter_start, rescore
 from intent.intent import EPOCH, ColumnsBuilder, SignalColumns, day_number, score_batch
 from intent.matrix import Matrix
+from intent.months import MonthError, month_bounds
 from intent.revenue import whitespace
 from intent.settings import BAND_NAMES, IntentSettings, settings_fingerprint
 from storage.runs import RunRepository
 from storage.scores import FitModelRecord, MonthWrite, ScoreRepository, ScoringCustomer
 
 INTENT_VERSION = "intent-v1"
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-class MonthError(ValueError):
-    """The month is not YYYY-MM."""
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """First and last day of a 'YYYY-MM' month."""
-    match = _MONTH.match(month or "")
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1971:
-        raise MonthError(f"{month!r} is not a month like 2026-11")
-    year, mon = int(match.group(1)), int(match.group(2))
-    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def previous_month(month: str) -> str:

@@ -100,90 +100,136 @@ def _prices() -> dict[str, float]:
 @dataclass(frozen=True)
 class IntentSettings:
     monthly_day: int = field(
-        default=25, metadata={"doc": "Day of the month on which the monthly run and export happen."}
+        default=25,
+        metadata={"min": 1, "max": 28, "doc": "Day of the month on which the monthly run and export happen."},
     )
     # --- intent -------------------------------------------------------------------------------
     half_life_days: dict[str, float] = field(
         default_factory=_half_lives,
         metadata={
+            "min": 60,
+            "max": 36_500,
             "doc": "Recency half-life in days per signal family: a signal's weight halves every "
             "half-life; families left out keep their default. Keep every value >= 60 so scores "
-            "move at most one band a month."
+            "move at most one band a month.",
         },
     )
     signal_strength: dict[str, float] = field(
         default_factory=_strengths,
         metadata={
+            "min": 0,
+            "max": 10,
             "doc": "Strength per signal type (1.0 = a clear, direct buying signal); types left "
-            "out keep their default."
+            "out keep their default.",
         },
     )
     default_strength: float = field(
-        default=0.7, metadata={"doc": "Strength of a signal type missing from signal_strength."}
+        default=0.7,
+        metadata={"min": 0, "max": 10, "doc": "Strength of a signal type missing from signal_strength."},
     )
     default_half_life_days: float = field(
-        default=90.0, metadata={"doc": "Half-life of a family missing from half_life_days."}
+        default=90.0,
+        metadata={"min": 60, "max": 36_500, "doc": "Half-life of a family missing from half_life_days."},
     )
     max_signal_age_days: int = field(
         default=730,
-        metadata={"doc": "Signals older than this at the month's end are not read at all."},
+        metadata={
+            "min": 1,
+            "max": 36_500,
+            "doc": "Signals older than this at the month's end are not read at all.",
+        },
     )
     source_day_cap: float = field(
         default=1.0,
         metadata={
+            "gt": 0,
+            "max": 1_000,
             "doc": "Most evidence one source (URL host) can add per day and area, in units of "
-            "one full-strength signal; several signals from one noisy page share it."
+            "one full-strength signal; several signals from one noisy page share it.",
         },
     )
     intent_scale: float = field(
         default=1.2,
         metadata={
+            "gt": 0,
+            "max": 1_000,
             "doc": "Evidence that gives 63/100: score = 100 * (1 - exp(-evidence / scale)). "
             "With 1.2, one fresh, confident, full-strength signal is Medium (a lone signal is "
-            "held below High by high_breadth) and two of them are High."
+            "held below High by high_breadth) and two of them are High.",
         },
     )
     surge_months: int = field(
-        default=3, metadata={"doc": "Previous months averaged into the customer's own baseline."}
+        default=3,
+        metadata={"min": 1, "max": 36, "doc": "Previous months averaged into the customer's own baseline."},
     )
     surge_full_ratio: float = field(
         default=3.0,
-        metadata={"doc": "Evidence / baseline ratio at which the surge bonus is complete."},
+        metadata={
+            "gt": 1,
+            "max": 1_000,
+            "doc": "Evidence / baseline ratio at which the surge bonus is complete.",
+        },
     )
     surge_floor: float = field(
         default=0.5,
         metadata={
+            "gt": 0,
+            "max": 1_000,
             "doc": "Smallest baseline used in the ratio, so a quiet customer's first signal "
-            "is not an infinite surge."
+            "is not an infinite surge.",
         },
     )
     surge_gain: float = field(
         default=0.15,
-        metadata={"doc": "A full surge multiplies the evidence by 1 + surge_gain (keep <= 0.15)."},
+        metadata={
+            "min": 0,
+            "max": 0.15,
+            "doc": "A full surge multiplies the evidence by 1 + surge_gain (keep <= 0.15).",
+        },
     )
     negative_gain: float = field(
         default=0.25,
-        metadata={"doc": "Each unit of negative evidence (layoffs, closures) removes this share."},
+        metadata={
+            "min": 0,
+            "max": 1,
+            "doc": "Each unit of negative evidence (layoffs, closures) removes this share.",
+        },
     )
     negative_floor: float = field(
         default=0.5,
-        metadata={"doc": "Negative signals can at most halve the evidence (keep >= 0.5)."},
+        metadata={
+            "min": 0.5,
+            "max": 1,
+            "doc": "Negative signals can at most halve the evidence (keep >= 0.5).",
+        },
     )
     high_breadth: int = field(
         default=2,
-        metadata={"doc": "High intent needs at least this many distinct signal types or sources."},
+        metadata={
+            "min": 1,
+            "max": 50,
+            "doc": "High intent needs at least this many distinct signal types or sources.",
+        },
     )
     top_contributions: int = field(
-        default=3, metadata={"doc": "Contributing signals stored with each intent score."}
+        default=3,
+        metadata={"min": 0, "max": 100, "doc": "Contributing signals stored with each intent score."},
     )
     # --- matrix -------------------------------------------------------------------------------
     band_edges: list[float] = field(
         default_factory=lambda: [30.0, 55.0, 75.0],
-        metadata={"doc": "Lower edges of Low, Medium and High (Very low below the first)."},
+        metadata={
+            "min": 0,
+            "max": 100,
+            "doc": "Lower edges of Low, Medium and High (Very low below the first).",
+        },
     )
     cells: dict[str, list[str]] = field(
         default_factory=_cells,
-        metadata={"doc": "Matrix cell -> [fit band, intent band]; all 16 band pairs exactly once."},
+        metadata={
+            "choices": BAND_NAMES,
+            "doc": "Matrix cell -> [fit band, intent band]; all 16 band pairs exactly once.",
+        },
     )
     clusters: dict[str, list[str]] = field(
         default_factory=_clusters,
@@ -192,29 +238,44 @@ class IntentSettings:
     # --- fit ----------------------------------------------------------------------------------
     fit_min_positives: int = field(
         default=20,
-        metadata={"doc": "Won customers an area needs for the lookalike model; fewer -> rule fit."},
+        metadata={
+            "min": 1,
+            "max": 1_000_000,
+            "doc": "Won customers an area needs for the lookalike model; fewer -> rule fit.",
+        },
     )
     fit_top_features: int = field(
-        default=5, metadata={"doc": "Features kept as the explanation of a fit model or score."}
+        default=5,
+        metadata={"min": 1, "max": 100, "doc": "Features kept as the explanation of a fit model or score."},
     )
     # --- revenue ------------------------------------------------------------------------------
     prices: dict[str, float] = field(
         default_factory=_prices,
         metadata={
+            "min": 0,
+            "max": 1_000_000,
             "doc": "USD list price per user per month (Surface: per device, one-off) used for "
-            "PotentialRevenue."
+            "PotentialRevenue.",
         },
     )
     azure_per_employee_monthly: float = field(
         default=15.0,
-        metadata={"doc": "Assumed Azure consumption per employee per month (USD) at full adoption."},
+        metadata={
+            "min": 0,
+            "max": 1_000_000,
+            "doc": "Assumed Azure consumption per employee per month (USD) at full adoption.",
+        },
     )
     surface_refresh_years: float = field(
-        default=3.0, metadata={"doc": "Years between Surface device refreshes."}
+        default=3.0, metadata={"gt": 0, "max": 20, "doc": "Years between Surface device refreshes."}
     )
     business_apps_user_share: float = field(
         default=0.15,
-        metadata={"doc": "Share of employees who would use Business Central, Sales or Power Apps."},
+        metadata={
+            "min": 0,
+            "max": 1,
+            "doc": "Share of employees who would use Business Central, Sales or Power Apps.",
+        },
     )
     # --- reports ------------------------------------------------------------------------------
     csv_bom: bool = field(
@@ -222,18 +283,34 @@ class IntentSettings:
     )
     renewal_window_months: int = field(
         default=12,
-        metadata={"doc": "The renewal report lists agreements ending within this many months."},
+        metadata={
+            "min": 1,
+            "max": 120,
+            "doc": "The renewal report lists agreements ending within this many months.",
+        },
     )
     top_signals_in_report: int = field(
-        default=3, metadata={"doc": "Signals listed in a report's TopSignals column."}
+        default=3, metadata={"min": 0, "max": 50, "doc": "Signals listed in a report's TopSignals column."}
     )
     # --- validation ---------------------------------------------------------------------------
     validation_window_days: int = field(
-        default=90, metadata={"doc": "Opportunities created this many days after the month count."}
+        default=90,
+        metadata={
+            "min": 1,
+            "max": 3_650,
+            "doc": "Opportunities created this many days after the month count.",
+        },
     )
-    precision_k: int = field(default=20, metadata={"doc": "k of precision@k for the Act now cluster."})
+    precision_k: int = field(
+        default=20, metadata={"min": 1, "max": 100_000, "doc": "k of precision@k for the Act now cluster."}
+    )
     validation_min_outcomes: int = field(
-        default=30, metadata={"doc": "Areas with fewer opportunities are reported but not judged."}
+        default=30,
+        metadata={
+            "min": 1,
+            "max": 1_000_000,
+            "doc": "Areas with fewer opportunities are reported but not judged.",
+        },
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from scripts.commands import COMMANDS
 from scripts.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STORAGE
-from scripts.settings import SettingsError
+from scripts.settings import SettingsError, load_settings
 from storage.errors import StorageError
 
 
@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        load_settings(args.config)  # every command: a bad setting stops it before anything runs
         return int(args.handler(args) or 0)
     except SettingsError as exc:
         print(f"ascent: {exc}", file=sys.stderr)

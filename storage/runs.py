@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from storage.db import Database
+from storage.process_owner import is_gone, this_process
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,12 @@ class Run:
     finished_at: float | None
     inputs: dict[str, Any]
     summary: dict[str, Any]
+    owner: str = ""
 
 
 class RunRepository(Protocol):
     async def start(self, kind: str, key: str = "", inputs: dict[str, Any] | None = None) -> int: ...
+    async def close_interrupted(self) -> list[int]: ...
     async def finish(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None: ...
     async def latest(self, kind: str, key: str | None = None, status: str | None = "ok") -> Run | None: ...
     async def recent(self, limit: int = 20) -> list[Run]: ...
@@ -34,12 +37,32 @@ class SqliteRunRepository:
         self.db = db
 
     async def start(self, kind: str, key: str = "", inputs: dict[str, Any] | None = None) -> int:
+        """Record a new run of this process; first close runs whose process is gone."""
+        await self.close_interrupted()
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO runs(kind, key, status, started_at, inputs) VALUES (?, ?, 'running', ?, ?)",
-                (kind, key, time.time(), json.dumps(inputs or {}, sort_keys=True)),
+                "INSERT INTO runs(kind, key, status, started_at, inputs, owner)"
+                " VALUES (?, ?, 'running', ?, ?, ?)",
+                (kind, key, time.time(), json.dumps(inputs or {}, sort_keys=True), this_process()),
             )
             return int(cursor.lastrowid or 0)
+
+    async def close_interrupted(self) -> list[int]:
+        """Runs left 'running' by a process of this host that is gone become 'interrupted'.
+
+        A killed process (or one stopped by a full disk) never finishes its run; a live one,
+        here or on another host, keeps its runs. Returns the run ids closed.
+        """
+        rows = await self.db.fetchall("SELECT run_id, owner FROM runs WHERE status = 'running'")
+        gone = [int(r[0]) for r in rows if is_gone(str(r[1]))]
+        summary = json.dumps({"interrupted": "its process ended before the run finished"})
+        for run_id in gone:
+            await self.db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?, summary = ?"
+                " WHERE run_id = ? AND status = 'running'",
+                (time.time(), summary, run_id),
+            )
+        return gone
 
     async def finish(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
         await self.db.execute(

@@ -9,5 +9,9 @@ from dataclasses import dataclass, field
 class StorageSettings:
     readers: int = field(
         default=2,
-        metadata={"doc": "Read-only connections kept open beside the single writer (SQLite)."},
+        metadata={
+            "min": 1,
+            "max": 64,
+            "doc": "Read-only connections kept open beside the single writer (SQLite).",
+        },
     )

@@ -196,7 +196,7 @@ class ViewQueries(Protocol):
     ) -> CustomerPage: ...
     def iter_customers(self, flt: CustomerFilter, limit: int) -> AsyncIterator[CustomerRow]: ...
     async def customer(
-        self, customer_id: str, month: str | None, signal_limit: int
+        self, customer_id: str, month: str | None, signal_limit: int, latest: str | None = None
     ) -> CustomerDetail | None: ...
     async def signal_feed(
         self, signal_type: str | None, area: str | None, limit: int, offset: int
@@ -316,7 +316,10 @@ class SqliteViewQueries:
             finally:
                 await cursor.close()
 
-    async def customer(self, customer_id: str, month: str | None, signal_limit: int) -> CustomerDetail | None:
+    async def customer(
+        self, customer_id: str, month: str | None, signal_limit: int, latest: str | None = None
+    ) -> CustomerDetail | None:
+        """One customer's page; without ``month``, its newest scored month up to ``latest``."""
         firm = await self.db.fetchone("SELECT * FROM customers WHERE customer_id = ?", (customer_id,))
         if firm is None:
             return None
@@ -357,8 +360,8 @@ class SqliteViewQueries:
             )
         ]
         months = sorted({p.month for p in history}, reverse=True)
-        if month is None and months:
-            month = months[0]
+        if month is None:
+            month = next((m for m in months if latest is None or m <= latest), None)
         fit_scores = [
             FitView(r["area"], r["quarter"], float(r["score"]), r["method"])
             for r in await self.db.fetchall(

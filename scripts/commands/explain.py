@@ -30,6 +30,7 @@ def main(args: argparse.Namespace) -> int:
 
 async def _explain(args: argparse.Namespace) -> int:
     from intent.domains import DomainError, normalise_domain
+    from intent.months import MonthError, checked_month, latest_month
     from storage.views import SqliteViewQueries
 
     try:
@@ -37,13 +38,20 @@ async def _explain(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"ascent explain: {args.domain!r} {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        if args.month is not None:
+            checked_month(args.month)
+    except MonthError as exc:
+        print(f"ascent explain: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     store = await store_from(args, settings_from(args))
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:
             print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
             return EXIT_NOT_FOUND
-        detail = await SqliteViewQueries(store.db).customer(customer.customer_id, args.month, MAX_SIGNALS)
+        views = SqliteViewQueries(store.db)
+        detail = await views.customer(customer.customer_id, args.month, MAX_SIGNALS, latest_month())
     if detail is None:
         print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
         return EXIT_NOT_FOUND

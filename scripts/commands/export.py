@@ -25,10 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from intent.monthly import MonthError, month_bounds
+    from intent.months import MonthError, checked_month
 
     try:
-        month_bounds(args.month)
+        checked_month(args.month)
     except MonthError as exc:
         print(f"ascent export: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

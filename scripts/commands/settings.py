@@ -24,5 +24,5 @@ def main(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     data = dataclasses.asdict(settings)
     data["_hash"] = settings_hash(settings)
-    print(json.dumps(data, indent=2, sort_keys=True))
+    print(json.dumps(data, indent=2, sort_keys=True, allow_nan=False))
     return 0

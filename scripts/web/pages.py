@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
 from intent.areas import AREAS
+from intent.months import in_range, latest_month
 from scripts.web import params, svg
 from scripts.web.app import UiState, render, ui_state
 from scripts.web.safety import highlight, neutralise_cell, safe_href
@@ -43,7 +44,8 @@ CSV_COLUMNS = (
 
 async def _months(ui: UiState) -> list[str]:
     months: list[str] = await ui.cached("months", ui.views.months)
-    return months
+    # A month beyond next month (scored before months were checked) is never the default.
+    return [m for m in months if in_range(m)]
 
 
 async def _areas(ui: UiState, month: str | None) -> list[str]:
@@ -64,7 +66,7 @@ async def _month_and_area(request: Request) -> tuple[str | None, list[str], str,
     ui = ui_state(request)
     query = request.query_params
     months = await _months(ui)
-    month = params.pattern(query, "month", params.MONTH)
+    month = params.month(query)
     if month is None:
         month = months[0] if months else None
     elif month not in months:
@@ -274,8 +276,8 @@ async def customer(request: Request) -> Response:
     customer_id = request.path_params["customer_id"]
     if len(customer_id) > params.MAX_TEXT:
         raise HTTPException(404, "no such customer")
-    month = params.pattern(request.query_params, "month", params.MONTH)
-    detail = await ui.views.customer(customer_id, month, ui.web.customer_signal_limit)
+    month = params.month(request.query_params)
+    detail = await ui.views.customer(customer_id, month, ui.web.customer_signal_limit, latest_month())
     if detail is None:
         raise HTTPException(404, "no such customer")
     current = [p for p in detail.history if p.month == detail.month]

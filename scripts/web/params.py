@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlencode
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from intent.months import MonthError, checked_month
+
 CELL = re.compile(r"^[A-Za-z0-9]{1,8}$")
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_TEXT = 200
@@ -66,6 +67,17 @@ def pattern(params: Mapping[str, str], name: str, regex: re.Pattern[str]) -> str
     if value is not None and not regex.match(value):
         raise BadParameter(f"{name}: malformed value")
     return value
+
+
+def month(params: Mapping[str, str], name: str = "month") -> str | None:
+    """A month a user may name (see intent.months): 2000-01 up to next month."""
+    value = text(params, name)
+    if value is None:
+        return None
+    try:
+        return checked_month(value)
+    except MonthError as exc:
+        raise BadParameter(f"{name}: {exc}") from None
 
 
 def page(params: Mapping[str, str], name: str = "page") -> int:

@@ -8,20 +8,41 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class WebSettings:
     host: str = field(default="127.0.0.1", metadata={"doc": "Address `ascent serve` listens on."})
-    port: int = field(default=8080, metadata={"doc": "Port `ascent serve` listens on."})
-    page_size: int = field(default=50, metadata={"doc": "Customers per page of the customer list (10-500)."})
-    feed_page_size: int = field(default=50, metadata={"doc": "Signals per page of the signal feed (10-500)."})
+    port: int = field(
+        default=8080, metadata={"min": 0, "max": 65_535, "doc": "Port `ascent serve` listens on."}
+    )
+    page_size: int = field(
+        default=50,
+        metadata={"min": 10, "max": 500, "doc": "Customers per page of the customer list (10-500)."},
+    )
+    feed_page_size: int = field(
+        default=50, metadata={"min": 10, "max": 500, "doc": "Signals per page of the signal feed (10-500)."}
+    )
     customer_signal_limit: int = field(
-        default=500, metadata={"doc": "Most signals shown on one customer page (newest first)."}
+        default=500,
+        metadata={"min": 1, "max": 100_000, "doc": "Most signals shown on one customer page (newest first)."},
     )
     csv_max_rows: int = field(
-        default=200_000, metadata={"doc": "Most rows one CSV download of the customer list holds."}
+        default=200_000,
+        metadata={
+            "min": 1,
+            "max": 10_000_000,
+            "doc": "Most rows one CSV download of the customer list holds.",
+        },
     )
     facet_cache_s: float = field(
         default=60.0,
-        metadata={"doc": "Seconds the month list, areas and filter choices are cached."},
+        metadata={
+            "min": 0,
+            "max": 86_400,
+            "doc": "Seconds the month list, areas and filter choices are cached.",
+        },
     )
     count_cache_s: float = field(
         default=60.0,
-        metadata={"doc": "Seconds the number of customers of one filtered list is cached."},
+        metadata={
+            "min": 0,
+            "max": 86_400,
+            "doc": "Seconds the number of customers of one filtered list is cached.",
+        },
     )
