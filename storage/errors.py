@@ -25,3 +25,7 @@ class DiskFull(StorageError):
 
 class SchemaTooNew(StorageError):
     """The database was written by a newer ascent than this one."""
+
+
+class DatabaseDamaged(StorageError):
+    """The database file is corrupt ("database disk image is malformed", "not a database")."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
@@ -99,8 +100,12 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scripts.context import store_from
-    from signals.pipeline import ClassifyStats, classify_pending
+    from scripts.exits import EXIT_INTERRUPTED, EXIT_OK
+    from scripts.pipeline import load_models_unless_stopped
+    from signals.pipeline import ClassifyPipeline, ClassifyStats
 
+    stop = asyncio.Event()
+    signalled = _stop_on_signals(stop)
     store = await store_from(args, settings)
     async with store:
         total = await store.signals.pending_count()
@@ -117,32 +122,58 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
             disable=not show,
             transient=False,
         )
+        stats = ClassifyStats()
+        status = "failed"
+        try:
+            with progress:
+                task = progress.add_task("classify", total=total, signals=0)
 
-        with progress:
-            task = progress.add_task("classify", total=total, signals=0)
+                def advance(now: ClassifyStats) -> None:
+                    progress.update(task, completed=now.documents, signals=now.signals)
 
-            def advance(stats: ClassifyStats) -> None:
-                progress.update(task, completed=stats.documents, signals=stats.signals)
-
-            try:
-                stats = await classify_pending(
-                    store.signals,
-                    settings.signals,
-                    max_documents=args.max_documents,
-                    progress=advance,
-                )
-            except BaseException:
-                await store.runs.finish(run_id, "failed", {})
-                raise
-        summary = stats.as_json()
-        await store.runs.finish(run_id, "ok", summary)
+                # A stop during the model load (seconds to a minute) ends the command at once.
+                models = await load_models_unless_stopped(settings.signals, stop) if total else None
+                if models is not None:
+                    pipeline = ClassifyPipeline(store.signals, *models, settings.signals)
+                    stats = await pipeline.run(max_documents=args.max_documents, progress=advance, stop=stop)
+            status = "stopped" if signalled else "ok"
+        finally:
+            await store.runs.finish(run_id, status, stats.as_json())
+    summary = stats.as_json()
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_type.items())) or "none"
-        print(
-            f"classified {stats.documents} document(s), {stats.passages} passage(s) "
-            f"({stats.boilerplate} boilerplate), {stats.signals} signal(s) [{kinds}]; "
-            f"embedded {stats.embedded}, reused {stats.reused} cached; {stats.seconds:.1f}s"
-        )
-    return 0
+        print(f"classify {status}: {_summary_line(stats)}")
+    return EXIT_INTERRUPTED if signalled else EXIT_OK
+
+
+def _stop_on_signals(stop: asyncio.Event) -> list[int]:
+    """SIGINT and SIGTERM set ``stop`` (the batch in hand finishes, the rest is given back)
+    instead of killing the process with documents leased; returns the signals received."""
+    import signal
+
+    signalled: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def handler(sig: int) -> None:
+        signalled.append(sig)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, handler, sig)
+    return signalled
+
+
+def _summary_line(stats: Any) -> str:
+    """What the run left in the database, what it skipped and what is still waiting."""
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_type.items())) or "none"
+    line = (
+        f"classified {stats.documents} document(s), {stats.passages} passage(s) "
+        f"({stats.boilerplate} boilerplate), {stats.signals} signal(s) [{kinds}]; "
+        f"skipped {stats.lost_leases}, sent back to the queue {stats.requeued}, "
+        f"left for later {stats.left}"
+    )
+    if stats.reclaimed:
+        line += f"; took back {stats.reclaimed} document(s) leased by a classify that is gone"
+    return line + f"; embedded {stats.embedded}, reused {stats.reused} cached; {stats.seconds:.1f}s"

@@ -25,3 +25,20 @@ class WebSettings:
         default=60.0,
         metadata={"doc": "Seconds the number of customers of one filtered list is cached."},
     )
+    header_timeout_s: float = field(
+        default=10.0,
+        metadata={
+            "doc": "Seconds a connection has to send a request's headers (from opening, or from"
+            " its previous response) before `ascent serve` closes it.",
+            "gt": 0,
+            "max": 3600,
+        },
+    )
+    keep_alive_s: float = field(
+        default=5.0,
+        metadata={
+            "doc": "Seconds `ascent serve` keeps an idle keep-alive connection open (whole seconds).",
+            "min": 1,
+            "max": 3600,
+        },
+    )
