@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,14 @@ from typing import Any
 NAME = "classify"
 HELP = "classify documents not yet classified into buying signals (or passages from stdin)"
 
+# One model call takes at most this many lines and characters, so a batch of long lines
+# costs no more time and memory than one of short lines.
 STDIN_CHUNK = 256
+STDIN_CHUNK_CHARS = 64_000
+# A line whose visible characters are less than this share letters (random or binary bytes,
+# symbol soup) is answered "none" without the model: such text has no signal, and it is the
+# slowest kind to embed (every odd character is a token of its own).
+MIN_LETTER_SHARE = 0.5
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -47,33 +55,57 @@ def _clean(raw: bytes, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
+def _worth_classifying(text: str) -> bool:
+    """Long enough to hold a signal (as for stored passages) and mostly letters (see
+    MIN_LETTER_SHARE); anything else is answered "none" without the model."""
+    from signals.pipeline import MIN_PASSAGE_CHARS
+
+    if len(text) < MIN_PASSAGE_CHARS:
+        return False
+    visible = [ch for ch in text if not ch.isspace()]
+    return sum(1 for ch in visible if ch.isalpha()) >= MIN_LETTER_SHARE * len(visible)
+
+
+def _lines(stream: Any, max_bytes: int) -> Iterator[bytes]:
+    """Input lines of at most ``max_bytes``: the rest of a longer line is read in pieces and
+    dropped, never held whole (a file without a newline would otherwise be one line)."""
+    while line := stream.readline(max_bytes):
+        if len(line) == max_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(max_bytes)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
 def _chunks(stream: Any, limit: int) -> Iterator[list[str]]:
     chunk: list[str] = []
-    for raw in stream:
-        chunk.append(_clean(raw.rstrip(b"\r\n"), limit))
-        if len(chunk) >= STDIN_CHUNK:
+    chars = 0
+    for raw in _lines(stream, limit * 4 + 2):
+        text = _clean(raw.rstrip(b"\r\n"), limit)
+        chunk.append(text)
+        chars += len(text)
+        if len(chunk) >= STDIN_CHUNK or chars >= STDIN_CHUNK_CHARS:
             yield chunk
-            chunk = []
+            chunk, chars = [], 0
     if chunk:
         yield chunk
 
 
 def _classify_stdin(args: argparse.Namespace, settings: Any) -> int:
-    import numpy as np
-
     from signals.pipeline import classify_texts, load_models
 
     embedder, classifier = load_models(settings.signals)
     out = sys.stdout
     for texts in _chunks(sys.stdin.buffer, settings.signals.max_stdin_line_chars):
-        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-        filled = [i for i, t in enumerate(texts) if t]
-        if filled:
-            vectors[filled] = embedder.encode([texts[i] for i in filled])
-        results = classify_texts(texts, vectors, classifier, encode=embedder.encode)
-        for text, result in zip(texts, results, strict=True):
-            if not text:
-                result = _empty(result)
+        # Only lines worth it go to the model and the explanation (a model call and the
+        # nearest examples cost milliseconds a line): the rest are "none" at once.
+        filled = [i for i, t in enumerate(texts) if _worth_classifying(t)]
+        lines = [texts[i] for i in filled]
+        found = (
+            classify_texts(lines, embedder.encode(lines), classifier, encode=embedder.encode) if lines else []
+        )
+        by_line = dict(zip(filled, found, strict=True))
+        for index, text in enumerate(texts):
+            result = by_line.get(index) or dataclasses.replace(_empty(None), text=text)
             if args.json:
                 out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
             else:
