@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from scripts.commands import COMMANDS
-from scripts.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STORAGE
+from scripts.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_STORAGE
 from scripts.settings import SettingsError
 from storage.db import is_storage_failure, translate
-from storage.errors import StorageError
+from storage.errors import DatabaseMissing, StorageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"ascent: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except DatabaseMissing as exc:
+        print(f"ascent: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     except StorageError as exc:
         print(f"ascent: database: {exc}", file=sys.stderr)
         return EXIT_STORAGE

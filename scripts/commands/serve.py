@@ -20,8 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from scripts.context import db_path, settings_from
-    from scripts.exits import EXIT_ADDRESS_IN_USE, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_NOT_FOUND
+    from scripts.context import db_path, require_database, settings_from
+    from scripts.exits import EXIT_ADDRESS_IN_USE, EXIT_BAD_INPUT, EXIT_FAILED
     from scripts.web import server
     from scripts.web.app import create_app
     from scripts.web.settings import WebSettings
@@ -34,14 +34,8 @@ def main(args: argparse.Namespace) -> int:
     if not 0 <= port <= 65535:
         print(f"ascent serve: --port {port} is not a port number", file=sys.stderr)
         return EXIT_BAD_INPUT
+    require_database(args)
     path = db_path(args)
-    if not path.exists():
-        print(
-            f"ascent serve: no database at {path} (import customers or run `ascent demo` first,"
-            " or pass --db)",
-            file=sys.stderr,
-        )
-        return EXIT_NOT_FOUND
     # Opened once before listening, so a database that cannot be read is one line and exit 4
     # (a StorageError for the command line) rather than a traceback from the server's startup.
     read_only = asyncio.run(_readable(path, settings))
@@ -65,10 +59,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _readable(path: Path, settings: Any) -> bool:
-    """Open the database as the UI will and read from it; True when it is read-only."""
+    """Open the database as the UI will and read the first row of every table (a damaged
+    file then fails here, not on an analyst's first page); True when it is read-only."""
     from storage.store import open_store
 
     store = await open_store(path, settings.storage)
     async with store:
-        await store.db.fetchone("SELECT COUNT(*) FROM sqlite_master")
+        for (table,) in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            quoted = str(table).replace('"', '""')
+            await store.db.fetchall(f'SELECT * FROM "{quoted}" LIMIT 1')
         return bool(getattr(store.db, "read_only", False))
