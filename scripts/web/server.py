@@ -1,12 +1,22 @@
 """The HTTP server under the UI: uvicorn on a socket bound before it starts, with a deadline
-for every request's headers.
+for every request's headers and a keep-alive timeout longer than clients' own.
 
 Binding first lets ``serve`` say "address in use" in one line before anything else runs.
-uvicorn closes an idle keep-alive connection after ``timeout_keep_alive``, but once any byte
-arrives it waits for the rest of the headers for ever, and a connection that never sends a
-byte is never closed: a few hundred such clients would hold the server's file descriptors.
-:class:`HeaderDeadlineProtocol` closes a connection whose request headers are not complete
-``header_timeout_s`` after it opened or after its previous response.
+
+uvicorn closes an idle keep-alive connection after ``timeout_keep_alive``, but once a byte of
+the next request arrives it waits for the rest of the headers for ever, and a connection that
+never sends a byte is never closed: a few hundred such clients would hold every file
+descriptor. :class:`HeaderDeadlineProtocol` closes a connection whose request headers are not
+complete ``header_timeout_s`` after it opened, or after the first byte of a later request.
+
+The keep-alive timeout is ``[web] keep_alive_s`` (75 s), not uvicorn's 5 s. A client that
+reuses a connection after about as long as the server's timeout sends its request into a
+connection the server is closing, and gets no answer. That is how requests were dropped while
+`monthly` ran: the reads themselves were never refused, but a client that came back to its
+connection about 5 s after its previous answer (a load client starved of CPU by the monthly
+run; pooled clients such as httpx, 5 s, and aiohttp, 15 s, expire idle connections at about
+that age themselves) lost its request. A server should keep connections longer than its
+clients do.
 """
 
 from __future__ import annotations
@@ -33,21 +43,24 @@ class HeaderDeadlineProtocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_deadline: asyncio.TimerHandle | None = None
         super().connection_made(transport)
-        self._arm_header_deadline()
+        self._arm_header_deadline()  # a connection that never sends a byte is closed too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        # While idle between requests the keep-alive timeout applies; the first byte of the
+        # next request starts its deadline (later bytes do not move it: a client sending one
+        # byte every few seconds gets no more time than one sending none).
+        if self.conn.their_state is h11.IDLE:
+            self._arm_header_deadline()
+        super().data_received(data)
+
     def handle_events(self) -> None:
         super().handle_events()
         if self.conn.their_state is not h11.IDLE:
             self._disarm_header_deadline()  # the headers are in: the request is being served
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self.conn.their_state is h11.IDLE:
-            self._arm_header_deadline()  # the next request's headers are due from now
 
     def _arm_header_deadline(self) -> None:
         if self._header_deadline is None and not self.transport.is_closing():
