@@ -54,7 +54,7 @@ from crawler.urls import host_of, in_domain, normalize_url
 from storage.documents import DocumentRepository, NewDocument
 from storage.errors import StorageError
 from storage.frontier import FetchLogEntry, FetchOutcome, FrontierRepository, NewSource, Source
-from storage.owners import new_owner, owner_is_dead
+from storage.owners import new_owner, reclaim_dead
 
 T = TypeVar("T")
 
@@ -348,11 +348,7 @@ class Crawler:
 
     async def reclaim_dead_leases(self) -> int:
         """Leases held by crawler processes of this machine that no longer exist come back now."""
-        reclaimed = 0
-        for owner in await self.frontier.lease_owners():
-            if owner_is_dead(owner):
-                reclaimed += await self.frontier.release_owner(owner)
-        return reclaimed
+        return await reclaim_dead(self.frontier)
 
     async def run(
         self,

@@ -39,10 +39,11 @@ def require_database(args: argparse.Namespace) -> None:
 
 
 async def store_from(
-    args: argparse.Namespace, settings: Settings | None = None, *, existing: bool = False
+    args: argparse.Namespace, settings: Settings | None = None, *, reading: bool = False
 ) -> Store:
-    """The store of --db; with ``existing``, DatabaseMissing instead of creating a new file."""
+    """The store of --db. A command that only reads (``reading``) gets DatabaseMissing rather
+    than a new empty file, and reads a database whose folder cannot be written."""
     settings = settings or settings_from(args)
-    if existing:
+    if reading:
         require_database(args)
-    return await open_store(db_target(args), settings.storage)
+    return await open_store(db_target(args), settings.storage, reading=reading)

@@ -21,7 +21,7 @@ from signals.embed import CachedEmbedder, Embedder
 from signals.explain import Explanation, explain
 from signals.settings import SignalSettings
 from signals.taxonomy import NONE, default_taxonomy
-from storage.owners import new_owner, owner_is_dead
+from storage.owners import new_owner, reclaim_dead
 from storage.signals import (
     DocumentAnalysis,
     EvidenceRank,
@@ -246,11 +246,7 @@ class ClassifyPipeline:
 
     async def reclaim_dead_leases(self) -> int:
         """Give back the documents of classifier processes of this machine that are gone."""
-        reclaimed = 0
-        for owner in await self.repository.lease_owners():
-            if owner_is_dead(owner):
-                reclaimed += await self.repository.release_owner(owner)
-        return reclaimed
+        return await reclaim_dead(self.repository)
 
     async def _tally(self, stats: ClassifyStats, saved: set[int]) -> None:
         """Replace the running counts with what the database holds at the end."""

@@ -12,7 +12,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -81,9 +81,14 @@ class OpenConnections:
         raise NotImplementedError
 
     async def _migrated(self, migrate: bool) -> Self:
-        if migrate:
+        return await self._checked(self.migrate if migrate else None)
+
+    async def _checked(self, check: Callable[[], Awaitable[object]] | None) -> Self:
+        """Run ``check`` (the migration, a schema check) on the freshly opened connections;
+        they are closed again when it fails."""
+        if check is not None:
             try:
-                await self.migrate()
+                await check()
             except BaseException:
                 await self.close()
                 raise
@@ -115,11 +120,14 @@ class Database(OpenConnections):
         self.read_only = False  # opened read-only because its folder cannot be written
 
     @classmethod
-    async def open(cls, path: str | Path, *, readers: int = 2, migrate: bool = True) -> Database:
-        """Open (and migrate) a database file; read-only when its folder cannot be written
-        (a read-only mount or folder), so reading commands still work there."""
+    async def open(
+        cls, path: str | Path, *, readers: int = 2, migrate: bool = True, reading: bool = False
+    ) -> Database:
+        """Open (and migrate) a database file. For a caller that only reads (``reading``), a
+        file whose folder cannot be written (a read-only mount or folder) is opened read-only
+        (:meth:`open_read_only`), so it can still be read there."""
         path = Path(path)
-        if path.is_file() and not os.access(path.parent, os.W_OK):
+        if reading and path.is_file() and not os.access(path.parent, os.W_OK):
             return await cls.open_read_only(path, readers=readers)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +153,7 @@ class Database(OpenConnections):
                     await conn.close()
             if isinstance(exc, DatabaseReadOnly):
                 raise
-            raise translate(exc) from exc
+            raise _with_reason(translate(exc), path) from exc
         return await cls(path, opened[0], opened[1:])._migrated(migrate)
 
     @classmethod
@@ -182,12 +190,7 @@ class Database(OpenConnections):
             raise translate(exc) from exc
         database = cls(path, opened[0], opened[1:])
         database.read_only = True
-        try:
-            await database._check_schema_readable()
-        except BaseException:
-            await database.close()
-            raise
-        return database
+        return await database._checked(database._check_schema_readable)
 
     async def _check_schema_readable(self) -> None:
         current = await self.schema_version()
@@ -232,7 +235,7 @@ class Database(OpenConnections):
                 raise self._write_failed(exc) from exc
 
     def _write_failed(self, exc: sqlite3.Error) -> StorageError:
-        error = translate(exc)
+        error = _with_reason(translate(exc), self.path)
         if isinstance(error, DatabaseReadOnly):
             self._writer_read_only = True
         return error
@@ -343,6 +346,14 @@ class Database(OpenConnections):
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")
         return str(row[0]) if row else "no answer"
+
+
+def _with_reason(error: StorageError, path: Path) -> StorageError:
+    """SQLite says "unable to open database file" or "attempt to write a readonly database"
+    without saying why; where the folder cannot be written, that is why."""
+    if isinstance(error, DatabaseBusy | DiskFull | DatabaseDamaged) or os.access(path.parent, os.W_OK):
+        return error
+    return DatabaseReadOnly(f"{path}: {error}: its folder cannot be written")
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from typing import Protocol
 
 
 def new_owner() -> str:
@@ -58,3 +59,19 @@ def owner_is_dead(owner: str) -> bool:
         started = process_start(pid)
         return started is not None and started != int(parts[2])
     return False
+
+
+class LeaseHolders(Protocol):
+    """A repository that leases work to owners (the frontier, the classification queue)."""
+
+    async def lease_owners(self) -> list[str]: ...
+    async def release_owner(self, owner: str) -> int: ...
+
+
+async def reclaim_dead(holders: LeaseHolders) -> int:
+    """Give back everything leased to processes of this machine that are gone; how many."""
+    reclaimed = 0
+    for owner in await holders.lease_owners():
+        if owner_is_dead(owner):
+            reclaimed += await holders.release_owner(owner)
+    return reclaimed

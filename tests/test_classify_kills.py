@@ -36,7 +36,8 @@ from tests.reliability_support import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 CLASSIFY = ("classify", "--no-progress")
-KILLS = 4
+# More for a longer run: ASCENT_CLASSIFY_KILLS=20 (BENCHMARKS.md).
+KILLS = int(os.environ.get("ASCENT_CLASSIFY_KILLS", "4"))
 
 
 @dataclasses.dataclass
@@ -74,7 +75,11 @@ def _leased(db: Path) -> int:
 
 def _start(db: Path, config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        ascent(db, config, *CLASSIFY), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env()
+        ascent(db, config, *CLASSIFY),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
     )
 
 
@@ -90,13 +95,13 @@ def _stop_when_classifying(process: subprocess.Popen[str], db: Path, after: int,
 def test_kill_9_at_random_points_then_a_rerun_classifies_everything(crawled: Crawled, tmp_path: Path) -> None:
     db = copy_db(crawled.db, tmp_path / "killed.db")
     total = _pending(db)
-    assert total >= 6 * KILLS, total
+    assert total >= 8, total
     rng = random.Random(int(os.environ.get("ASCENT_CRASH_SEED", "2026")))
     leased_after_kills = []
     for kill in range(KILLS):
         process = _start(db, crawled.config)
         try:
-            _stop_when_classifying(process, db, rng.randint(1, max(1, total // (2 * KILLS))), signal.SIGKILL)
+            _stop_when_classifying(process, db, rng.randint(1, total // 4), signal.SIGKILL)
             process.wait(30)
         finally:
             if process.poll() is None:

@@ -26,7 +26,7 @@ import pytest
 
 from scripts.settings import Settings
 from scripts.soak import write_settings
-from tests.reliability_support import ascent, child_env
+from tests.reliability_support import ascent, child_env, run_ascent
 from tests.test_faults_storage import CAN_MOUNT, IS_ROOT, _read_only
 from tests.test_storage_exits import MONTH, Scored, scored  # noqa: F401 (the module's fixture)
 
@@ -163,14 +163,7 @@ def test_no_keep_alive_request_is_dropped_while_monthly_writes(
             thread.start()
         runs = 0
         while time.monotonic() < stop:
-            done = subprocess.run(
-                ascent(db, scored.config, "monthly", "--month", MONTH),
-                capture_output=True,
-                text=True,
-                env=child_env(),
-                timeout=120,
-                check=False,
-            )
+            done = run_ascent(db, scored.config, "monthly", "--month", MONTH, timeout=120)
             assert done.returncode == 0, done.stderr
             runs += 1
         for thread in clients:
@@ -186,14 +179,7 @@ def test_a_port_in_use_is_its_own_line_and_exit_5(scored: Scored, config: Path) 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            ascent(scored.db, config, "serve", "--port", str(port)),
-            capture_output=True,
-            text=True,
-            env=child_env(),
-            timeout=60,
-            check=False,
-        )
+        done = run_ascent(scored.db, config, "serve", "--port", str(port), timeout=60)
     assert done.returncode == 5, done.stderr
     assert done.stderr.strip().splitlines() == [
         f"ascent serve: 127.0.0.1:{port} is already in use by another program; choose another"

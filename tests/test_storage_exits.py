@@ -166,7 +166,7 @@ def test_on_a_read_only_folder_reading_commands_work_and_writing_ones_say_why(
         for name in ("import", "monthly", "crawl"):
             done = run_ascent(db, scored.config, *commands[name], timeout=120)
             assert done.returncode == 4, (name, done.stderr)
-            assert "opened read-only, as its folder cannot be written" in _one_line(done)
+            assert _one_line(done).endswith("its folder cannot be written"), done.stderr
         assert sorted(p.name for p in folder.iterdir()) == ["ascent.db"]  # no -wal, no -shm
 
 

@@ -37,7 +37,7 @@ async def _explain(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"ascent explain: {args.domain!r} {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    store = await store_from(args, settings_from(args), existing=True)
+    store = await store_from(args, settings_from(args), reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:

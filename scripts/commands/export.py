@@ -39,7 +39,7 @@ async def _export(args: argparse.Namespace) -> int:
     from intent.reports import load_month, write_reports
 
     settings = settings_from(args)
-    store = await store_from(args, settings, existing=True)
+    store = await store_from(args, settings, reading=True)
     async with store:
         if not await store.scores.month_scored(args.month):
             print(

@@ -63,7 +63,7 @@ async def _readable(path: Path, settings: Any) -> bool:
     file then fails here, not on an analyst's first page); True when it is read-only."""
     from storage.store import open_store
 
-    store = await open_store(path, settings.storage)
+    store = await open_store(path, settings.storage, reading=True)
     async with store:
         for (table,) in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
             quoted = str(table).replace('"', '""')
