@@ -14,10 +14,16 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
+import signals.pipeline
+from storage.documents import NewDocument
 from storage.owners import new_owner, owner_is_dead, process_start
+from storage.signals import DocumentAnalysis, NewPassage, NewSignal
 from storage.store import Store
 from tests.test_pipeline import customer, pipeline, seed
 from tests.test_signal_evidence import PAGES, _documents
+from tests.test_storage_contract import _customer, any_store, pg_url  # noqa: F401 (fixtures)
 
 
 def _exited_process() -> int:
@@ -119,3 +125,52 @@ def test_new_owner_names_this_process() -> None:
     assert (host, int(pid)) == (socket.gethostname(), os.getpid())
     assert int(start) == (process_start(os.getpid()) or 0) and len(nonce) == 8
     assert new_owner() != new_owner()  # one id per caller, so two pipelines never share
+
+
+async def test_dead_owners_that_appear_during_a_run_are_reclaimed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another classifier of this machine dies while this run goes on: its documents come
+    back at the run's next reclaim (every RECLAIM_EVERY_S), not when its lease expires."""
+    monkeypatch.setattr(signals.pipeline, "RECLAIM_EVERY_S", 0.0)
+    await seed(store)
+    worker = pipeline(store, documents_per_batch=2)
+    original = worker._classify_batch
+    dead = _owner_of(_exited_process())
+    taken: list[int] = []
+
+    async def another_worker_dies_after_the_first_batch(*args: object) -> None:
+        await original(*args)  # type: ignore[arg-type]
+        if not taken:
+            taken.extend(d.document_id for d in await store.signals.lease_pending(dead, 2, 600.0))
+
+    worker._classify_batch = another_worker_dies_after_the_first_batch  # type: ignore[method-assign]
+    stats = await worker.run()
+
+    assert len(taken) == 2 and stats.reclaimed == 2
+    assert await store.signals.pending_count() == 0 and await _leased(store) == 0
+
+
+async def test_lease_owners_release_and_stored_outcome(
+    any_store: Store,  # noqa: F811 (the contract's fixture: both backends)
+) -> None:
+    store = any_store
+    await store.customers.upsert_all([_customer("C1")])
+    await store.documents.store(
+        [NewDocument("C1", f"https://c1.example/{n}", "page", 1000.0 + n, f"h{n}", b"x") for n in range(4)]
+    )
+    first = await store.signals.lease_pending("host:1:2:a", 2, 600.0)
+    await store.signals.lease_pending("host:3:4:b", 2, 600.0)
+    assert await store.signals.lease_owners() == ["host:1:2:a", "host:3:4:b"]
+    assert await store.signals.release_owner("host:3:4:b") == 2
+    assert await store.signals.lease_owners() == ["host:1:2:a"]
+    document = first[0].document_id
+    passages = [NewPassage(0, "Contoso is hiring.", "p0", False), NewPassage(1, "Footer.", "p1", True)]
+    signal = NewSignal(0, "hiring_security", "talent", 1, 0.9, [], "hiring", "", [], "test-model")
+    analysis = DocumentAnalysis(document, None, None, None, "", passages, [signal])
+    assert await store.signals.save_analysis("host:1:2:a", analysis)
+    outcome = await store.signals.stored_outcome([document, first[1].document_id, document])
+    assert (outcome.documents, outcome.passages, outcome.boilerplate) == (1, 2, 1)
+    assert outcome.by_type == {"hiring_security": 1}
+    assert await store.signals.release_owner("host:1:2:a") == 1  # the one it did not save
+    assert await store.signals.lease_owners() == []
