@@ -124,6 +124,17 @@ def test_a_damaged_database_is_one_line_and_exit_4(
     assert _one_line(done).startswith("ascent: database: ")
 
 
+def test_the_daemon_on_a_damaged_database_is_one_line_and_exit_4(scored: Scored, tmp_path: Path) -> None:
+    """`ascent run` opens the store before anything else (with damaged data tables it starts
+    and retries its jobs, as on a locked or full database: docs/reliability.md)."""
+    db = tmp_path / "damaged.db"
+    shutil.copyfile(scored.db, db)
+    _damage(db, None)
+    done = run_ascent(db, scored.config, "run", timeout=120)
+    assert done.returncode == 4, (done.returncode, done.stderr)
+    assert _one_line(done).startswith("ascent: database: ")
+
+
 def test_monthly_on_damaged_score_tables_is_one_line_and_exit_4(scored: Scored, tmp_path: Path) -> None:
     """The issue's case: the month's reads succeed, its write meets the damage."""
     db = tmp_path / "damaged.db"
