@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -32,6 +33,7 @@ from tests.reliability_support import (
     run_ascent,
     wait_for,
 )
+from tests.test_faults_storage import CAN_MOUNT, _tmpfs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -162,3 +164,33 @@ def test_a_signal_drains_classify_with_exit_130_and_nothing_leased(
     assert stdout.startswith("classify stopped: ") and f"left for later {total - classified}" in stdout
     row = query(db, "SELECT status FROM runs WHERE kind = 'classify' ORDER BY run_id DESC LIMIT 1")
     assert row == [("stopped",)]
+
+
+@pytest.mark.skipif(not CAN_MOUNT, reason="needs root and mount for a tiny tmpfs")
+def test_a_full_disk_stops_classify_and_the_next_run_takes_its_documents_back(
+    crawled: Crawled, tmp_path: Path
+) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    roomy = tmp_path / "roomy"
+    roomy.mkdir()
+    with _tmpfs(tiny, f"{crawled.db.stat().st_size // 1024 + 160}k"):
+        db = copy_db(crawled.db, tiny / "ascent.db")
+        full = run_ascent(db, crawled.config, *CLASSIFY)
+        assert full.returncode == 4, (full.returncode, full.stderr)
+        # (the lines before it are the model loader's progress)
+        assert full.stderr.strip().splitlines()[-1] == "ascent: database: database or disk is full"
+        assert "Traceback" not in full.stderr
+        assert integrity(db) == "ok"
+        for name in ("ascent.db", "ascent.db-wal"):  # as an operator would, to a disk with room
+            if (tiny / name).exists():
+                shutil.copyfile(tiny / name, roomy / name)
+    db = roomy / "ascent.db"
+    held, pending = _leased(db), _pending(db)
+    print(f"after the full disk: {held} leased, {pending} pending")
+    assert pending > 0, "the disk did not fill before classify finished"
+    rerun = run_ascent(db, crawled.config, *CLASSIFY)
+    assert rerun.returncode == 0, rerun.stderr
+    if held:
+        assert f"took back {held} document(s)" in rerun.stdout, rerun.stdout
+    assert _pending(db) == 0 and _leased(db) == 0, rerun.stdout

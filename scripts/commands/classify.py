@@ -168,6 +168,8 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
                 if models is not None:
                     pipeline = ClassifyPipeline(store.signals, *models, settings.signals)
                     stats = await pipeline.run(max_documents=args.max_documents, progress=advance, stop=stop)
+                else:
+                    stats.left = await store.signals.pending_count()
             status = "stopped" if signalled else "ok"
         finally:
             await store.runs.finish(run_id, status, stats.as_json())
