@@ -19,10 +19,7 @@ import asyncio
 import contextlib
 import email.utils
 import functools
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -57,6 +54,7 @@ from crawler.urls import host_of, in_domain, normalize_url
 from storage.documents import DocumentRepository, NewDocument
 from storage.errors import StorageError
 from storage.frontier import FetchLogEntry, FetchOutcome, FrontierRepository, NewSource, Source
+from storage.owners import new_owner, reclaim_dead
 
 T = TypeVar("T")
 
@@ -271,28 +269,6 @@ class _BatchWriter:
             self._task = None
 
 
-def new_owner() -> str:
-    """A lease owner id naming this machine and process, so a restart can reclaim its leases."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _owner_is_dead(owner: str) -> bool:
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def retry_after_seconds(value: str | None, now: float) -> float | None:
     """A Retry-After header (delta seconds or an HTTP date) as seconds from now."""
     if not value:
@@ -372,11 +348,7 @@ class Crawler:
 
     async def reclaim_dead_leases(self) -> int:
         """Leases held by crawler processes of this machine that no longer exist come back now."""
-        reclaimed = 0
-        for owner in await self.frontier.lease_owners():
-            if _owner_is_dead(owner):
-                reclaimed += await self.frontier.release_owner(owner)
-        return reclaimed
+        return await reclaim_dead(self.frontier)
 
     async def run(
         self,

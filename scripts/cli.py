@@ -1,19 +1,22 @@
 """The `ascent` command line: global options, then one subcommand per capability.
 
 Exit codes: 0 success, 1 failure at run time, 2 bad input (usage, settings, CSV rows),
-3 not found (an unknown domain), 4 storage unavailable (locked, read-only, full), 130 interrupted.
+3 not found (an unknown domain, no database file), 4 storage unavailable (locked, read-only,
+full, damaged), 5 the UI's address is in use (`serve`), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from scripts.commands import COMMANDS
-from scripts.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_STORAGE
+from scripts.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_STORAGE
 from scripts.settings import SettingsError, load_settings
-from storage.errors import StorageError
+from storage.db import is_storage_failure, translate
+from storage.errors import DatabaseMissing, StorageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +44,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"ascent: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except DatabaseMissing as exc:
+        print(f"ascent: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     except StorageError as exc:
         print(f"ascent: database: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    except sqlite3.DatabaseError as exc:
+        # A query that bypassed storage's wrappers met a damaged, locked or vanished file.
+        if not is_storage_failure(exc):
+            raise
+        print(f"ascent: database: {translate(exc)}", file=sys.stderr)
         return EXIT_STORAGE
     except KeyboardInterrupt:
         print("ascent: interrupted", file=sys.stderr)

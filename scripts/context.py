@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from scripts.settings import Settings, load_settings
+from storage.errors import DatabaseMissing
 from storage.store import Store, open_store
 
 DEFAULT_DB = "ascent.db"
@@ -27,6 +28,22 @@ def db_path(args: argparse.Namespace) -> Path:
     return Path("ascent.db") if "://" in target else Path(target)
 
 
-async def store_from(args: argparse.Namespace, settings: Settings | None = None) -> Store:
+def require_database(args: argparse.Namespace) -> None:
+    """DatabaseMissing unless the --db file exists (a URL is checked when it is connected to):
+    reading from a mistyped path would otherwise create an empty database there."""
+    target = db_target(args)
+    if "://" not in target and not Path(target).exists():
+        raise DatabaseMissing(
+            f"no database at {target} (import customers or run `ascent demo` first, or pass --db)"
+        )
+
+
+async def store_from(
+    args: argparse.Namespace, settings: Settings | None = None, *, reading: bool = False
+) -> Store:
+    """The store of --db. A command that only reads (``reading``) gets DatabaseMissing rather
+    than a new empty file, and reads a database whose folder cannot be written."""
     settings = settings or settings_from(args)
-    return await open_store(db_target(args), settings.storage)
+    if reading:
+        require_database(args)
+    return await open_store(db_target(args), settings.storage, reading=reading)

@@ -168,7 +168,7 @@ class PipelineStages:
             stats = await pipeline.run(max_documents=batch, progress=progress, stop=stop)
             _add_up(totals, stats.as_json())
             totals["batches"] = totals.get("batches", 0) + 1
-            if batch is None or stats.documents + stats.lost_leases < batch:
+            if batch is None or stats.saves + stats.lost_leases < batch:
                 break  # nothing left (or unbounded: run() went until nothing was left)
             release_memory()
             await self.checkpoint()
@@ -338,8 +338,9 @@ async def _stop_when(
             await asyncio.wait_for(stop.wait(), BACKLOG_POLL_S)
 
 
-# Counts the pipeline's embedder keeps since it was made, so each batch reports the running total.
-_RUNNING_TOTALS = frozenset({"embedded", "reused"})
+# Counts the pipeline's embedder keeps since it was made, so each batch reports the running
+# total, and the backlog left after the batch: the last batch's value is the pass's.
+_RUNNING_TOTALS = frozenset({"embedded", "reused", "left"})
 
 
 def _add_up(totals: dict[str, Any], batch: dict[str, Any]) -> None:

@@ -8,10 +8,8 @@ run against one database; a document whose lease expires (its worker died) is pi
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
+import contextlib
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +21,7 @@ from signals.embed import CachedEmbedder, Embedder
 from signals.explain import Explanation, explain
 from signals.settings import SignalSettings
 from signals.taxonomy import NONE, default_taxonomy
+from storage.owners import new_owner, reclaim_dead
 from storage.signals import (
     DocumentAnalysis,
     EvidenceRank,
@@ -91,9 +90,17 @@ def classify_texts(
 
 @dataclass
 class ClassifyStats:
+    """One run's outcome. ``documents``, ``passages``, ``boilerplate``, ``signals`` and
+    ``by_type`` are what the database holds for the documents the run classified (a page
+    sent back to the queue and classified again counts once); ``saves`` counts every save."""
+
     documents: int = 0
-    lost_leases: int = 0
+    lost_leases: int = 0  # skipped: the lease was lost, or a page ranked first holds the passage
     failed: int = 0
+    reclaimed: int = 0  # documents taken back from classifiers that are gone
+    requeued: int = 0  # classified here, then sent back to the queue by a higher-ranked page
+    left: int = 0  # documents still waiting for classification after the run
+    saves: int = 0
     passages: int = 0
     boilerplate: int = 0
     classified_passages: int = 0
@@ -107,8 +114,9 @@ class ClassifyStats:
         return dict(self.__dict__)
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# How often a run looks for documents leased to classifiers that have died meanwhile (another
+# worker on this machine killed, say): often enough that they wait seconds, not a lease.
+RECLAIM_EVERY_S = 30.0
 
 
 @dataclass
@@ -195,7 +203,7 @@ class ClassifyPipeline:
         self.cached = CachedEmbedder(embedder, repository)
         self.classifier = classifier
         self.settings = settings or SignalSettings()
-        self.owner = owner or worker_id()
+        self.owner = owner or new_owner()
         self.boilerplate_min_pages = self.settings.boilerplate_min_pages
 
     async def run(
@@ -205,27 +213,58 @@ class ClassifyPipeline:
         progress: Callable[[ClassifyStats], None] | None = None,
         stop: asyncio.Event | None = None,
     ) -> ClassifyStats:
-        """Classify pending documents until none are left (or ``max_documents``, or ``stop``)."""
+        """Classify pending documents until none are left (or ``max_documents``, or ``stop``).
+
+        Documents leased to classifiers of this machine that are gone come back first, and
+        again every ``RECLAIM_EVERY_S``. A stop lets the batch in hand finish; whatever this
+        run still holds when it ends (stopped, failed, cancelled) is given back.
+        """
         stats = ClassifyStats()
         started = time.perf_counter()
-        while stop is None or not stop.is_set():
-            want = self.settings.documents_per_batch
-            if max_documents is not None:
-                want = min(want, max_documents - stats.documents - stats.lost_leases)
-                if want <= 0:
+        saved: set[int] = set()
+        next_reclaim = 0.0
+        try:
+            while stop is None or not stop.is_set():
+                if time.monotonic() >= next_reclaim:
+                    stats.reclaimed += await self.reclaim_dead_leases()
+                    next_reclaim = time.monotonic() + RECLAIM_EVERY_S
+                want = self.settings.documents_per_batch
+                if max_documents is not None:
+                    want = min(want, max_documents - stats.saves - stats.lost_leases)
+                    if want <= 0:
+                        break
+                batch = await self.repository.lease_pending(self.owner, want, self.settings.lease_s)
+                if not batch:
                     break
-            batch = await self.repository.lease_pending(self.owner, want, self.settings.lease_s)
-            if not batch:
-                break
-            await self._classify_batch(batch, stats, progress)
+                await self._classify_batch(batch, stats, progress, saved)
+        finally:
+            with contextlib.suppress(Exception):  # the run's own error matters more
+                await self.repository.release_owner(self.owner)
+        await self._tally(stats, saved)
         stats.seconds = time.perf_counter() - started
         return stats
+
+    async def reclaim_dead_leases(self) -> int:
+        """Give back the documents of classifier processes of this machine that are gone."""
+        return await reclaim_dead(self.repository)
+
+    async def _tally(self, stats: ClassifyStats, saved: set[int]) -> None:
+        """Replace the running counts with what the database holds at the end."""
+        outcome = await self.repository.stored_outcome(sorted(saved))
+        stats.documents = outcome.documents
+        stats.requeued = len(saved) - outcome.documents
+        stats.passages = outcome.passages
+        stats.boilerplate = outcome.boilerplate
+        stats.by_type = outcome.by_type
+        stats.signals = sum(outcome.by_type.values())
+        stats.left = await self.repository.pending_count()
 
     async def _classify_batch(
         self,
         batch: list[PendingDocument],
         stats: ClassifyStats,
         progress: Callable[[ClassifyStats], None] | None,
+        saved: set[int],
     ) -> None:
         prepared = await asyncio.to_thread(self._prepare_all, batch)
         await self._mark_boilerplate(prepared)
@@ -267,7 +306,9 @@ class ClassifyPipeline:
         stats.reused = self.cached.reused
         stats.classified_passages += len(todo)
         for item, found in zip(prepared, results, strict=True):
-            await self._save(item, found, stats)
+            if await self._save(item, found, stats):
+                saved.add(item.document.document_id)
+                stats.documents = len(saved)
             if progress is not None:
                 progress(stats)
 
@@ -334,7 +375,7 @@ class ClassifyPipeline:
         item: _Prepared,
         found: list[tuple[NewPassage, PassageResult]],
         stats: ClassifyStats,
-    ) -> None:
+    ) -> bool:
         taxonomy = default_taxonomy()
         signals = []
         for passage, result in found:
@@ -364,13 +405,14 @@ class ClassifyPipeline:
         )
         if not await self.repository.save_analysis(self.owner, analysis):
             stats.lost_leases += 1
-            return
-        stats.documents += 1
+            return False
+        stats.saves += 1
         stats.passages += len(item.passages)
         stats.boilerplate += sum(1 for p in item.passages if p.is_boilerplate)
         stats.signals += len(signals)
         for signal in signals:
             stats.by_type[signal.signal_type] = stats.by_type.get(signal.signal_type, 0) + 1
+        return True
 
 
 def one_per_type(

@@ -9,23 +9,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote
 
 import aiosqlite
 
-from storage.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, SchemaTooNew, StorageError
+from storage.errors import (
+    DatabaseBusy,
+    DatabaseDamaged,
+    DatabaseReadOnly,
+    DiskFull,
+    SchemaTooNew,
+    StorageError,
+)
 
 BUSY_TIMEOUT_MS = 10_000
 
 
-def _translate(exc: sqlite3.Error) -> StorageError:
+def is_storage_failure(exc: BaseException) -> bool:
+    """An error of the file or its surroundings (locked, read-only, full, I/O, damaged), as
+    opposed to one of the SQL itself (a constraint, a programming error)."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def translate(exc: sqlite3.Error) -> StorageError:
+    """The storage error an sqlite3 error stands for (one line for the user)."""
     message = str(exc).lower()
+    if "malformed" in message or "not a database" in message:
+        return DatabaseDamaged(f"{exc}: the file is damaged; restore it from a backup")
     if "locked" in message or "busy" in message:
         return DatabaseBusy(str(exc))
     if "readonly" in message or "read-only" in message:
@@ -63,9 +81,14 @@ class OpenConnections:
         raise NotImplementedError
 
     async def _migrated(self, migrate: bool) -> Self:
-        if migrate:
+        return await self._checked(self.migrate if migrate else None)
+
+    async def _checked(self, check: Callable[[], Awaitable[object]] | None) -> Self:
+        """Run ``check`` (the migration, a schema check) on the freshly opened connections;
+        they are closed again when it fails."""
+        if check is not None:
             try:
-                await self.migrate()
+                await check()
             except BaseException:
                 await self.close()
                 raise
@@ -94,10 +117,18 @@ class Database(OpenConnections):
             self._readers.put_nowait(reader)
         self._all = [writer, *readers]
         self._writer_read_only = False
+        self.read_only = False  # opened read-only because its folder cannot be written
 
     @classmethod
-    async def open(cls, path: str | Path, *, readers: int = 2, migrate: bool = True) -> Database:
+    async def open(
+        cls, path: str | Path, *, readers: int = 2, migrate: bool = True, reading: bool = False
+    ) -> Database:
+        """Open (and migrate) a database file. For a caller that only reads (``reading``), a
+        file whose folder cannot be written (a read-only mount or folder) is opened read-only
+        (:meth:`open_read_only`), so it can still be read there."""
         path = Path(path)
+        if reading and path.is_file() and not os.access(path.parent, os.W_OK):
+            return await cls.open_read_only(path, readers=readers)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -122,12 +153,62 @@ class Database(OpenConnections):
                     await conn.close()
             if isinstance(exc, DatabaseReadOnly):
                 raise
-            raise _translate(exc) from exc
+            raise _with_reason(translate(exc), path) from exc
         return await cls(path, opened[0], opened[1:])._migrated(migrate)
+
+    @classmethod
+    async def open_read_only(cls, path: Path, *, readers: int = 2) -> Database:
+        """Open a database whose folder cannot be written, for reading only.
+
+        WAL mode needs a ``-shm`` file beside the database; where none can be created SQLite
+        cannot even read (“unable to open database file”). With no unsaved write-ahead log
+        the main file is complete, so it is opened ``immutable`` (no locks, no ``-shm``);
+        with one, the log must be read through the ``-shm`` another process keeps, else the
+        newest writes would be missed, and opening says so instead. Nothing is migrated:
+        a schema older than this ascent's is refused with the reason.
+        """
+        wal = Path(f"{path}-wal")
+        pending_log = wal.exists() and wal.stat().st_size > 0
+        mode = "mode=ro" if pending_log else "mode=ro&immutable=1"
+        uri = f"file:{quote(str(path.resolve()))}?{mode}"
+        opened: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(readers + 1):
+                conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+                opened.append(conn)
+                await _configure(conn)
+            await (await opened[0].execute("SELECT COUNT(*) FROM sqlite_master")).fetchone()
+        except sqlite3.Error as exc:
+            for conn in opened:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            if pending_log and "unable to open" in str(exc).lower():
+                raise DatabaseReadOnly(
+                    f"{path}: its folder is read-only and {wal.name} holds writes not yet in the"
+                    " database; open it once where the folder is writable, then read it here"
+                ) from exc
+            raise translate(exc) from exc
+        database = cls(path, opened[0], opened[1:])
+        database.read_only = True
+        return await database._checked(database._check_schema_readable)
+
+    async def _check_schema_readable(self) -> None:
+        current = await self.schema_version()
+        scripts = migration_scripts()
+        newest = scripts[-1][0] if scripts else 0
+        if current > newest:
+            raise SchemaTooNew(f"{self.path}: schema version {current} is newer than {newest}")
+        if current < newest:
+            raise DatabaseReadOnly(
+                f"{self.path}: written by an older ascent (schema {current}, this one needs"
+                f" {newest}) and its folder is read-only, so it cannot be upgraded here"
+            )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One all-or-nothing write transaction on the single writer connection."""
+        if self.read_only:
+            raise DatabaseReadOnly(f"{self.path}: opened read-only, as its folder cannot be written")
         async with self._write_lock:
             if self._writer_read_only:
                 await self._reopen_writer()
@@ -138,8 +219,11 @@ class Database(OpenConnections):
                 raise self._write_failed(exc) from exc
             try:
                 yield conn
-            except sqlite3.OperationalError as exc:  # locked, read-only, disk full, I/O
+            except sqlite3.DatabaseError as exc:
                 await _rollback(conn)
+                if not is_storage_failure(exc):
+                    raise
+                # locked, read-only, disk full, I/O, a damaged file
                 raise self._write_failed(exc) from exc
             except BaseException:
                 await _rollback(conn)
@@ -151,7 +235,7 @@ class Database(OpenConnections):
                 raise self._write_failed(exc) from exc
 
     def _write_failed(self, exc: sqlite3.Error) -> StorageError:
-        error = _translate(exc)
+        error = _with_reason(translate(exc), self.path)
         if isinstance(error, DatabaseReadOnly):
             self._writer_read_only = True
         return error
@@ -167,13 +251,13 @@ class Database(OpenConnections):
         try:
             fresh = await aiosqlite.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
         try:
             await _configure(fresh)
         except sqlite3.Error as exc:
             with contextlib.suppress(Exception):
                 await fresh.close()
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
         stale, self._writer = self._writer, fresh
         self._all[self._all.index(stale)] = fresh
         self._writer_read_only = False
@@ -195,7 +279,7 @@ class Database(OpenConnections):
                 cursor = await conn.execute(sql, tuple(params))
                 return list(await cursor.fetchall())
             except sqlite3.Error as exc:
-                raise _translate(exc) from exc
+                raise translate(exc) from exc
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         rows = await self.fetchall(sql, params)
@@ -256,12 +340,20 @@ class Database(OpenConnections):
                 cursor = await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 row = await cursor.fetchone()
             except sqlite3.Error as exc:
-                raise _translate(exc) from exc
+                raise translate(exc) from exc
         return (int(row[0]), int(row[1]), int(row[2])) if row else (1, 0, 0)
 
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")
         return str(row[0]) if row else "no answer"
+
+
+def _with_reason(error: StorageError, path: Path) -> StorageError:
+    """SQLite says "unable to open database file" or "attempt to write a readonly database"
+    without saying why; where the folder cannot be written, that is why."""
+    if isinstance(error, DatabaseBusy | DiskFull | DatabaseDamaged) or os.access(path.parent, os.W_OK):
+        return error
+    return DatabaseReadOnly(f"{path}: {error}: its folder cannot be written")
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:

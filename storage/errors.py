@@ -25,3 +25,12 @@ class DiskFull(StorageError):
 
 class SchemaTooNew(StorageError):
     """The database was written by a newer ascent than this one."""
+
+
+class DatabaseDamaged(StorageError):
+    """The database file is corrupt ("database disk image is malformed", "not a database")."""
+
+
+class DatabaseMissing(Exception):
+    """A command that only reads was given a database file that does not exist (not a
+    StorageError: nothing is wrong with storage, the path is; exit code 3, "not found")."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from storage.db import Database
-from storage.process_owner import is_gone, this_process
+from storage.owners import owner_is_dead, this_process
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class SqliteRunRepository:
         here or on another host, keeps its runs. Returns the run ids closed.
         """
         rows = await self.db.fetchall("SELECT run_id, owner FROM runs WHERE status = 'running'")
-        gone = [int(r[0]) for r in rows if is_gone(str(r[1]))]
+        gone = [int(r[0]) for r in rows if owner_is_dead(str(r[1]))]
         summary = json.dumps({"interrupted": "its process ended before the run finished"})
         for run_id in gone:
             await self.db.execute(

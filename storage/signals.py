@@ -121,6 +121,16 @@ class DocumentAnalysis:
     signals: list[NewSignal] = field(default_factory=list)
 
 
+@dataclass
+class StoredOutcome:
+    """Documents classified, their passages and signals, as stored (see ``stored_outcome``)."""
+
+    documents: int = 0
+    passages: int = 0
+    boilerplate: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Signal:
     signal_id: int
@@ -148,7 +158,10 @@ class SignalRepository(Protocol):
         self, owner: str, limit: int, lease_s: float, now: float | None = None
     ) -> list[PendingDocument]: ...
     async def release(self, owner: str, document_ids: Sequence[int]) -> None: ...
+    async def lease_owners(self) -> list[str]: ...
+    async def release_owner(self, owner: str) -> int: ...
     async def pending_count(self) -> int: ...
+    async def stored_outcome(self, document_ids: Sequence[int]) -> StoredOutcome: ...
     async def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
     async def put_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None: ...
     async def site_page_counts(
@@ -229,6 +242,56 @@ class SqliteSignalRepository:
     async def pending_count(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) FROM documents WHERE classified_at IS NULL")
         return int(row[0]) if row else 0
+
+    async def lease_owners(self) -> list[str]:
+        """Owners holding documents now (a classifier that died shows up here until it is
+        reclaimed or its leases expire). Only pending documents carry a lease, so the
+        ``classified_at`` index keeps this cheap."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT classify_lease_owner FROM documents"
+            " WHERE classified_at IS NULL AND classify_lease_owner IS NOT NULL"
+        )
+        return sorted(str(r[0]) for r in rows)
+
+    async def release_owner(self, owner: str) -> int:
+        """Give back every document one owner holds (it is gone, or stopping); how many."""
+        return await self.db.execute(
+            "UPDATE documents SET classify_lease_owner = NULL, classify_lease_until = NULL"
+            " WHERE classified_at IS NULL AND classify_lease_owner = ?",
+            (owner,),
+        )
+
+    async def stored_outcome(self, document_ids: Sequence[int]) -> StoredOutcome:
+        """What the database holds now for these documents: how many are classified, their
+        passages and signals. A run reports this rather than what it saved, because a page it
+        saved may since have been sent back to the queue (its passages and signals with it)
+        by a higher-ranked page, and then classified again."""
+        ids = sorted(set(document_ids))
+        outcome = StoredOutcome()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            row = await self.db.fetchone(
+                "SELECT COUNT(*) FROM documents WHERE classified_at IS NOT NULL"
+                f" AND document_id IN ({marks})",
+                chunk,
+            )
+            outcome.documents += int(row[0]) if row else 0
+            row = await self.db.fetchone(
+                "SELECT COUNT(*), COALESCE(SUM(is_boilerplate), 0) FROM passages"
+                f" WHERE document_id IN ({marks})",
+                chunk,
+            )
+            if row:
+                outcome.passages += int(row[0])
+                outcome.boilerplate += int(row[1])
+            for kind, count in await self.db.fetchall(
+                f"SELECT signal_type, COUNT(*) FROM signals WHERE document_id IN ({marks})"
+                " GROUP BY signal_type",
+                chunk,
+            ):
+                outcome.by_type[str(kind)] = outcome.by_type.get(str(kind), 0) + int(count)
+        return outcome
 
     # --------------------------------------------------------------- embedding cache
 

@@ -40,8 +40,11 @@ class Store:
         await self.close()
 
 
-async def open_store(target: str | Path, settings: StorageSettings | None = None) -> Store:
-    """Open (and migrate) the database at a file path (SQLite) or a ``postgresql://`` URL."""
+async def open_store(
+    target: str | Path, settings: StorageSettings | None = None, *, reading: bool = False
+) -> Store:
+    """Open (and migrate) the database at a file path (SQLite) or a ``postgresql://`` URL;
+    ``reading``: for a caller that only reads (a read-only folder is then no obstacle)."""
     settings = settings or StorageSettings()
     url = _postgres_url(target)
     if url is not None:
@@ -49,7 +52,7 @@ async def open_store(target: str | Path, settings: StorageSettings | None = None
         from storage.postgres.store import open_postgres_store
 
         return await open_postgres_store(url, pool_size=settings.readers + 2)
-    db = await Database.open(Path(target), readers=settings.readers)
+    db = await Database.open(Path(target), readers=settings.readers, reading=reading)
     return Store(db)
 
 

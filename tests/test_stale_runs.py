@@ -18,7 +18,7 @@ import pytest
 from test_import import GOOD
 
 from scripts.cli import main
-from storage.process_owner import is_gone, this_process
+from storage.owners import owner_is_dead, this_process
 from storage.store import Store, open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,20 +88,20 @@ async def test_a_live_processs_run_is_left_running(tmp_path: Path) -> None:
     [
         ("", False),  # a run recorded before owners were: nothing can tell
         ("elsewhere.example:1:1", False),  # another host's process cannot be seen from here
-        (f"{socket.gethostname()}:{os.getpid()}:1", True),  # this pid, reused by another process
+        (f"{socket.gethostname()}:{os.getpid()}:1:run", True),  # this pid, reused by another process
         ("garbage", False),
     ],
 )
 def test_only_owners_known_to_be_gone_are_judged_gone(owner: str, gone: bool) -> None:
-    assert is_gone(owner) is gone
-    assert not is_gone(this_process())
+    assert owner_is_dead(owner) is gone
+    assert not owner_is_dead(this_process())
 
 
 async def finished_pid_owner() -> str:
     done = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
-    return f"{socket.gethostname()}:{int(done.stdout)}:1"
+    return f"{socket.gethostname()}:{int(done.stdout)}:1:run"
 
 
 async def close_in(store: Store) -> None:

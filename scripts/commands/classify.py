@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -12,7 +14,14 @@ from typing import Any
 NAME = "classify"
 HELP = "classify documents not yet classified into buying signals (or passages from stdin)"
 
+# One model call takes at most this many lines and characters, so a batch of long lines
+# costs no more time and memory than one of short lines.
 STDIN_CHUNK = 256
+STDIN_CHUNK_CHARS = 64_000
+# A line whose visible characters are less than this share letters (random or binary bytes,
+# symbol soup) is answered "none" without the model: such text has no signal, and it is the
+# slowest kind to embed (every odd character is a token of its own).
+MIN_LETTER_SHARE = 0.5
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,33 +55,57 @@ def _clean(raw: bytes, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
+def _worth_classifying(text: str) -> bool:
+    """Long enough to hold a signal (as for stored passages) and mostly letters (see
+    MIN_LETTER_SHARE); anything else is answered "none" without the model."""
+    from signals.pipeline import MIN_PASSAGE_CHARS
+
+    if len(text) < MIN_PASSAGE_CHARS:
+        return False
+    visible = [ch for ch in text if not ch.isspace()]
+    return sum(1 for ch in visible if ch.isalpha()) >= MIN_LETTER_SHARE * len(visible)
+
+
+def _lines(stream: Any, max_bytes: int) -> Iterator[bytes]:
+    """Input lines of at most ``max_bytes``: the rest of a longer line is read in pieces and
+    dropped, never held whole (a file without a newline would otherwise be one line)."""
+    while line := stream.readline(max_bytes):
+        if len(line) == max_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(max_bytes)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
 def _chunks(stream: Any, limit: int) -> Iterator[list[str]]:
     chunk: list[str] = []
-    for raw in stream:
-        chunk.append(_clean(raw.rstrip(b"\r\n"), limit))
-        if len(chunk) >= STDIN_CHUNK:
+    chars = 0
+    for raw in _lines(stream, limit * 4 + 2):
+        text = _clean(raw.rstrip(b"\r\n"), limit)
+        chunk.append(text)
+        chars += len(text)
+        if len(chunk) >= STDIN_CHUNK or chars >= STDIN_CHUNK_CHARS:
             yield chunk
-            chunk = []
+            chunk, chars = [], 0
     if chunk:
         yield chunk
 
 
 def _classify_stdin(args: argparse.Namespace, settings: Any) -> int:
-    import numpy as np
-
     from signals.pipeline import classify_texts, load_models
 
     embedder, classifier = load_models(settings.signals)
     out = sys.stdout
     for texts in _chunks(sys.stdin.buffer, settings.signals.max_stdin_line_chars):
-        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-        filled = [i for i, t in enumerate(texts) if t]
-        if filled:
-            vectors[filled] = embedder.encode([texts[i] for i in filled])
-        results = classify_texts(texts, vectors, classifier, encode=embedder.encode)
-        for text, result in zip(texts, results, strict=True):
-            if not text:
-                result = _empty(result)
+        # Only lines worth it go to the model and the explanation (a model call and the
+        # nearest examples cost milliseconds a line): the rest are "none" at once.
+        filled = [i for i, t in enumerate(texts) if _worth_classifying(t)]
+        lines = [texts[i] for i in filled]
+        found = (
+            classify_texts(lines, embedder.encode(lines), classifier, encode=embedder.encode) if lines else []
+        )
+        by_line = dict(zip(filled, found, strict=True))
+        for index, text in enumerate(texts):
+            result = by_line.get(index) or dataclasses.replace(_empty(None), text=text)
             if args.json:
                 out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
             else:
@@ -99,8 +132,12 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scripts.context import store_from
-    from signals.pipeline import ClassifyStats, classify_pending
+    from scripts.exits import EXIT_INTERRUPTED, EXIT_OK
+    from scripts.pipeline import load_models_unless_stopped
+    from signals.pipeline import ClassifyPipeline, ClassifyStats
 
+    stop = asyncio.Event()
+    signalled = _stop_on_signals(stop)
     store = await store_from(args, settings)
     async with store:
         total = await store.signals.pending_count()
@@ -117,32 +154,60 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
             disable=not show,
             transient=False,
         )
+        stats = ClassifyStats()
+        status = "failed"
+        try:
+            with progress:
+                task = progress.add_task("classify", total=total, signals=0)
 
-        with progress:
-            task = progress.add_task("classify", total=total, signals=0)
+                def advance(now: ClassifyStats) -> None:
+                    progress.update(task, completed=now.documents, signals=now.signals)
 
-            def advance(stats: ClassifyStats) -> None:
-                progress.update(task, completed=stats.documents, signals=stats.signals)
-
-            try:
-                stats = await classify_pending(
-                    store.signals,
-                    settings.signals,
-                    max_documents=args.max_documents,
-                    progress=advance,
-                )
-            except BaseException:
-                await store.runs.finish(run_id, "failed", {})
-                raise
-        summary = stats.as_json()
-        await store.runs.finish(run_id, "ok", summary)
+                # A stop during the model load (seconds to a minute) ends the command at once.
+                models = await load_models_unless_stopped(settings.signals, stop) if total else None
+                if models is not None:
+                    pipeline = ClassifyPipeline(store.signals, *models, settings.signals)
+                    stats = await pipeline.run(max_documents=args.max_documents, progress=advance, stop=stop)
+                else:
+                    stats.left = await store.signals.pending_count()
+            status = "stopped" if signalled else "ok"
+        finally:
+            await store.runs.finish(run_id, status, stats.as_json())
+    summary = stats.as_json()
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_type.items())) or "none"
-        print(
-            f"classified {stats.documents} document(s), {stats.passages} passage(s) "
-            f"({stats.boilerplate} boilerplate), {stats.signals} signal(s) [{kinds}]; "
-            f"embedded {stats.embedded}, reused {stats.reused} cached; {stats.seconds:.1f}s"
-        )
-    return 0
+        print(f"classify {status}: {_summary_line(stats)}")
+    return EXIT_INTERRUPTED if signalled else EXIT_OK
+
+
+def _stop_on_signals(stop: asyncio.Event) -> list[int]:
+    """SIGINT and SIGTERM set ``stop`` (the batch in hand finishes, the rest is given back)
+    instead of killing the process with documents leased; returns the signals received."""
+    import signal
+
+    signalled: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def handler(sig: int) -> None:
+        signalled.append(sig)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, handler, sig)
+    return signalled
+
+
+def _summary_line(stats: Any) -> str:
+    """What the run left in the database, what it skipped and what is still waiting."""
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_type.items())) or "none"
+    line = (
+        f"classified {stats.documents} document(s), {stats.passages} passage(s) "
+        f"({stats.boilerplate} boilerplate), {stats.signals} signal(s) [{kinds}]; "
+        f"skipped {stats.lost_leases}, sent back to the queue {stats.requeued}, "
+        f"left for later {stats.left}"
+    )
+    if stats.reclaimed:
+        line += f"; took back {stats.reclaimed} document(s) leased by a classify that is gone"
+    return line + f"; embedded {stats.embedded}, reused {stats.reused} cached; {stats.seconds:.1f}s"

@@ -44,7 +44,7 @@ async def _explain(args: argparse.Namespace) -> int:
     except MonthError as exc:
         print(f"ascent explain: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    store = await store_from(args, settings_from(args))
+    store = await store_from(args, settings_from(args), reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:

@@ -39,7 +39,7 @@ async def _export(args: argparse.Namespace) -> int:
     from intent.reports import load_month, write_reports
 
     settings = settings_from(args)
-    store = await store_from(args, settings)
+    store = await store_from(args, settings, reading=True)
     async with store:
         if not await store.scores.month_scored(args.month):
             print(
@@ -50,9 +50,13 @@ async def _export(args: argparse.Namespace) -> int:
             return EXIT_NOT_FOUND
         data = await load_month(store.scores, store.customers, args.month, settings.intent)
         reports = list(REPORT_NAMES) if args.report == "all" else [args.report]
-        run_id = await store.runs.start("export", args.month, {"reports": reports, "out": str(args.out)})
+        # A database on read-only media exports all the same, only without its run log entry.
+        logged = not getattr(store.db, "read_only", False)
+        inputs = {"reports": reports, "out": str(args.out)}
+        run_id = await store.runs.start("export", args.month, inputs) if logged else None
         written = write_reports(data, reports, args.out, settings.intent, bom=args.bom)
-        await store.runs.finish(run_id, "ok", {"files": {str(path): rows for path, rows in written}})
+        if run_id is not None:
+            await store.runs.finish(run_id, "ok", {"files": {str(path): rows for path, rows in written}})
     for path, rows in written:
         print(f"{path}\t{rows} rows")
     return 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from pathlib import Path
+from typing import Any
 
 NAME = "serve"
 HELP = "serve the analyst web UI (matrix, customers, signals; read-only)"
@@ -17,10 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from scripts.context import db_path, settings_from
-    from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND
+    from scripts.context import db_path, require_database, settings_from
+    from scripts.exits import EXIT_ADDRESS_IN_USE, EXIT_BAD_INPUT, EXIT_FAILED
+    from scripts.web import server
     from scripts.web.app import create_app
     from scripts.web.settings import WebSettings
 
@@ -32,15 +34,38 @@ def main(args: argparse.Namespace) -> int:
     if not 0 <= port <= 65535:
         print(f"ascent serve: --port {port} is not a port number", file=sys.stderr)
         return EXIT_BAD_INPUT
+    require_database(args)
     path = db_path(args)
-    if not path.exists():
-        print(
-            f"ascent serve: no database at {path} (import customers or run `ascent demo` first,"
-            " or pass --db)",
-            file=sys.stderr,
-        )
-        return EXIT_NOT_FOUND
+    # Opened once before listening, so a database that cannot be read is one line and exit 4
+    # (a StorageError for the command line) rather than a traceback from the server's startup.
+    read_only = asyncio.run(_readable(path, settings))
+    try:
+        sock = server.bind(host, port)
+    except server.AddressInUse as exc:
+        print(f"ascent serve: {exc}; choose another with --port or [web] port", file=sys.stderr)
+        return EXIT_ADDRESS_IN_USE
+    except OSError as exc:
+        print(f"ascent serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     app = create_app(path, settings)
-    print(f"ascent: analyst UI on http://{host}:{port}/ (database {path}); Ctrl-C stops it", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
-    return 0
+    mode = ", read-only: its folder cannot be written" if read_only else ""
+    print(
+        f"ascent: analyst UI on http://{host}:{sock.getsockname()[1]}/ (database {path}{mode});"
+        " Ctrl-C stops it",
+        file=sys.stderr,
+    )
+    started = server.run(app, sock, header_timeout_s=web.header_timeout_s, keep_alive_s=web.keep_alive_s)
+    return 0 if started else EXIT_FAILED
+
+
+async def _readable(path: Path, settings: Any) -> bool:
+    """Open the database as the UI will and read the first row of every table (a damaged
+    file then fails here, not on an analyst's first page); True when it is read-only."""
+    from storage.store import open_store
+
+    store = await open_store(path, settings.storage, reading=True)
+    async with store:
+        for (table,) in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            quoted = str(table).replace('"', '""')
+            await store.db.fetchall(f'SELECT * FROM "{quoted}" LIMIT 1')
+        return bool(getattr(store.db, "read_only", False))

@@ -39,7 +39,7 @@ async def _sources(args: argparse.Namespace) -> int:
         print(f"ascent sources: {args.domain!r} {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     settings = settings_from(args)
-    store = await store_from(args, settings)
+    store = await store_from(args, settings, reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:

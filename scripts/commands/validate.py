@@ -49,7 +49,7 @@ async def _validate(args: argparse.Namespace) -> int:
     from intent.validate import validate_month
 
     settings = settings_from(args)
-    store = await store_from(args, settings)
+    store = await store_from(args, settings, reading=True)
     async with store:
         if not await store.scores.month_scored(args.month):
             print(

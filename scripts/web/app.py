@@ -167,7 +167,7 @@ def create_app(
             app.state.ui = UiState(SqliteViewQueries(target.db), templates, web)
             yield
             return
-        store = await open_store(Path(target), storage_settings)
+        store = await open_store(Path(target), storage_settings, reading=True)
         try:
             app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
             yield

@@ -46,3 +46,21 @@ class WebSettings:
             "doc": "Seconds the number of customers of one filtered list is cached.",
         },
     )
+    header_timeout_s: float = field(
+        default=10.0,
+        metadata={
+            "doc": "Seconds a connection has to send a request's headers, from opening or from the"
+            " first byte of a later request, before `ascent serve` closes it.",
+            "gt": 0,
+            "max": 3600,
+        },
+    )
+    keep_alive_s: float = field(
+        default=75.0,
+        metadata={
+            "doc": "Seconds `ascent serve` keeps an idle keep-alive connection open (whole seconds);"
+            " longer than clients keep theirs, so none reuses one the server is closing.",
+            "min": 1,
+            "max": 3600,
+        },
+    )
