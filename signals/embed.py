@@ -18,10 +18,11 @@ MAX_EMBED_CHARS = 2000
 # Every text is padded to its token count rounded up to this: a text's padding then never
 # depends on the other texts of its batch (fewer, fuller model calls than exact lengths).
 PAD_MULTIPLE = 16
-# Matrix products over fewer token rows than this take another path in the CPU math library
-# (measured: 1-3, 5-7 and 9-11 rows give other bits than the same rows in a larger product);
-# every model call carries at least this many, with margin.
-MIN_TOKEN_ROWS = 64
+# Matrix products over fewer token rows than this take another path in the CPU math library.
+# Measured with transformers 5 and torch 2.13: 64-192 token rows give other bits than the same
+# text in a product of 256 or more rows (and 1-3 rows at other lengths); every model call
+# carries at least 256, the smallest size that always took the common path.
+MIN_TOKEN_ROWS = 256
 
 
 class Embedder(Protocol):
