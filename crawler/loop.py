@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import functools
 import os
 import socket
@@ -49,6 +48,7 @@ from crawler.errors import (
 from crawler.feeds import ParsedFeed, looks_like_feed, parse_feed
 from crawler.fetch import Fetcher, FetchResponse
 from crawler.politeness import HopSlot, hop_guard
+from crawler.retry_after import parse_retry_after
 from crawler.revisit import RevisitPolicy
 from crawler.settings import CrawlerSettings
 from crawler.sources import classify_source
@@ -291,20 +291,6 @@ def _owner_is_dead(owner: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """A Retry-After header (delta seconds or an HTTP date) as seconds from now."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, moment.timestamp() - now)
 
 
 class Crawler:
@@ -629,8 +615,8 @@ class Crawler:
             return
         if status in (429, 503):
             header = response.headers.get("retry-after")
-            retry = retry_after_seconds(header, self.clock())
-            self.gates.penalise(answered, header)
+            retry = parse_retry_after(header, cap_s=self.settings.max_retry_after_s, wall_now=self.clock())
+            self.gates.penalise(answered, retry)
             await self._failed(source, f"http_{status}", f"HTTP {status}", duration, started, retry, status)
             return
         if status in (404, 410) and source.kind != "homepage":
