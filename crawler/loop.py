@@ -50,6 +50,7 @@ from crawler.fetch import Fetcher, FetchResponse
 from crawler.politeness import HopSlot, hop_guard
 from crawler.retry_after import parse_retry_after
 from crawler.revisit import RevisitPolicy
+from crawler.schemes import SchemeMemory, other_scheme
 from crawler.settings import CrawlerSettings
 from crawler.sources import classify_source
 from crawler.stats import CrawlStats
@@ -311,6 +312,7 @@ class Crawler:
         owner: str | None = None,
         stats: CrawlStats | None = None,
         on_homepage: HomepageHook | None = None,
+        schemes: SchemeMemory | None = None,
     ):
         self.frontier = frontier
         self.documents = documents
@@ -323,6 +325,9 @@ class Crawler:
         self.owner = owner or new_owner()
         self.stats = stats or CrawlStats()
         self.on_homepage = on_homepage
+        # Which scheme answers per host; the fetcher given here applies it (in production a
+        # SchemeFallbackFetcher over this memory), the loop asks robots.txt on that scheme.
+        self.schemes = schemes
         self.policy = RevisitPolicy(
             min_interval_s=settings.revisit_min_s,
             max_interval_s=settings.revisit_max_s,
@@ -376,6 +381,8 @@ class Crawler:
         stop = stop or asyncio.Event()
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         await self.reclaim_dead_leases()
+        if self.schemes is not None:
+            self.schemes.load(await self.frontier.host_schemes())
         await self.seed()
         capacity = max(1, self.settings.concurrency) * 2
         per_host = max(1, self.settings.per_host_concurrency) * 2
@@ -400,6 +407,7 @@ class Crawler:
         finally:
             await self._drain(grace_s)
             await self._writer.close()
+            await self._store_schemes()
         if self._fatal is not None:
             raise self._fatal
         return self.stats
@@ -486,6 +494,17 @@ class Crawler:
             hop_guard.reset(guard)
             self._remember_redirects(leases)
             await leases.give_back()
+            await self._store_schemes()
+
+    async def _store_schemes(self) -> None:
+        """What this visit learned about its hosts' schemes, for the next passes (a write
+        only when something changed) and for the crawl summary."""
+        if self.schemes is None:
+            return
+        changed = self.schemes.take_changes()
+        if changed:
+            await self.frontier.record_schemes(changed)
+        self.stats.schemes = self.schemes.report()
 
     def _remember_redirects(self, leases: _HopLeases) -> None:
         if not leases.held:
@@ -501,8 +520,9 @@ class Crawler:
         if customer is None:
             await self.frontier.release([source.source_id], self.owner)
             return
-        if not await self.robots.allowed(source.url):
-            reason, detail = await self._robots_reason(source.url)
+        url = self.schemes.effective(source.url) if self.schemes is not None else source.url
+        if not await self.robots.allowed(url):
+            reason, detail = await self._robots_reason(url)
             self._committing.add(source.source_id)
             await self._blocked(source, reason, detail)
             return
@@ -518,7 +538,7 @@ class Crawler:
             try:
                 async with slot:
                     response = await self.fetcher.fetch(
-                        source.url,
+                        url,
                         etag=source.etag,
                         last_modified=source.last_modified,
                         check_redirect=functools.partial(self._check_hop, hops, slot, leases),
@@ -536,7 +556,7 @@ class Crawler:
                 await self._failed(source, moving.error_class, moving.detail, duration, started)
                 return
             except RobotsDisallowed as exc:
-                reason, detail = await self._robots_reason(exc.url or source.url)
+                reason, detail = await self._robots_reason(exc.url or url)
                 self._committing.add(source.source_id)
                 await self._blocked(source, reason, f"redirect to {(exc.url or '')[:300]}: {detail}")
                 return
@@ -833,8 +853,8 @@ class Crawler:
             if item.url in customer.known:
                 continue  # the common case, and discovered URLs are normalised already
             url = normalize_url(item.url)
-            if url is None or url in customer.known:
-                continue
+            if url is None or url in customer.known or other_scheme(url) in customer.known:
+                continue  # the same page over the other scheme is the same source
             customer.known.add(url)
             kind = classify_source(
                 url, customer.domain, hint=item.hint, forum_hosts=self.settings.forum_hosts

@@ -14,8 +14,8 @@ class CrawlerSettings:
     resolve: dict[str, str] = field(
         default_factory=dict,
         metadata={
-            "doc": "Host to 'address:port' overrides, like curl's --resolve; the demo and tests "
-            "point fictional domains at the fixture web with it."
+            "doc": "Host (or 'host:port') to 'address:port' overrides, like curl's --resolve; "
+            "the demo and tests point fictional domains at the fixture web with it."
         },
     )
     allow_private_addresses: bool = field(
@@ -174,5 +174,14 @@ class CrawlerSettings:
         metadata={
             "doc": "Retries within one visit, after the host's back-off, when a connection "
             "fails or a response breaks off (other errors wait for the source's next try)."
+        },
+    )
+    # --- Scheme fallback (crawler/schemes.py) ---
+    scheme_recheck_s: float = field(
+        default=7 * 86_400.0,
+        metadata={
+            "doc": "A host whose HTTPS failed to connect, handshake or verify is fetched over "
+            "plain HTTP; after this many seconds HTTPS is tried on it again.",
+            "gt": 0,
         },
     )
