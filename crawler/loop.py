@@ -26,7 +26,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
+from crawler.budget import (
+    UNBUDGETED,
+    ArticleShapes,
+    SiteBudgets,
+    content_links,
+    follows_links,
+    is_article,
+    priority,
+)
 from crawler.discover import (
     Discovered,
     PageFacts,
@@ -191,6 +201,7 @@ class _Result:
     documents: list[NewDocument] = field(default_factory=list)
     discovered: list[Discovered] = field(default_factory=list)
     changed: bool = True
+    article: bool = False  # a new article was stored (the visit's request is given back)
 
 
 @dataclass
@@ -328,6 +339,12 @@ class Crawler:
         # Which scheme answers per host; the fetcher given here applies it (in production a
         # SchemeFallbackFetcher over this memory), the loop asks robots.txt on that scheme.
         self.schemes = schemes
+        # Where requests go (crawler/budget.py): article shapes learned from feeds and
+        # sitemaps, and each host's budget of requests that find nothing new.
+        self.shapes = ArticleShapes()
+        self.budgets = SiteBudgets(
+            settings.page_budget_initial, settings.page_budget_min, settings.page_budget_max
+        )
         self.policy = RevisitPolicy(
             min_interval_s=settings.revisit_min_s,
             max_interval_s=settings.revisit_max_s,
@@ -383,6 +400,7 @@ class Crawler:
         await self.reclaim_dead_leases()
         if self.schemes is not None:
             self.schemes.load(await self.frontier.host_schemes())
+        self.budgets.load(await self.frontier.page_budgets())
         await self.seed()
         capacity = max(1, self.settings.concurrency) * 2
         per_host = max(1, self.settings.per_host_concurrency) * 2
@@ -408,6 +426,7 @@ class Crawler:
             await self._drain(grace_s)
             await self._writer.close()
             await self._store_schemes()
+            await self.frontier.record_page_budgets(self.budgets.next_pass())
         if self._fatal is not None:
             raise self._fatal
         return self.stats
@@ -526,6 +545,12 @@ class Crawler:
             self._committing.add(source.source_id)
             await self._blocked(source, reason, detail)
             return
+        if not self._within_budget(source):
+            self._committing.add(source.source_id)
+            self.stats.budget_deferred += 1
+            until = self.clock() + self.settings.page_budget_defer_s
+            await self.frontier.defer(source.source_id, self.owner, until)
+            return
         await self._share_crawl_delay(source)
         started = self.clock()
         tick = time.monotonic()
@@ -576,6 +601,14 @@ class Crawler:
         duration = time.monotonic() - tick
         self.stats.fetched(source.host, len(response.body))
         await self._handle(source, customer, response, started, duration)
+
+    def _within_budget(self, source: Source) -> bool:
+        """A first visit of a page, post or section page spends its host's budget; article
+        candidates are visited regardless (see crawler/budget.py). Revisits follow the
+        revisit schedule, which already slows down for pages that do not change."""
+        if source.kind in UNBUDGETED or source.last_fetched_at is not None:
+            return True
+        return self.budgets.spend(source.host, always=self.shapes.candidate(source.url))
 
     async def _share_crawl_delay(self, source: Source) -> None:
         """Store the host's robots.txt Crawl-delay in the frontier when it changed: on a
@@ -667,6 +700,8 @@ class Crawler:
             failure = exc if isinstance(exc, FetchError) else _parse_failure(exc)
             await self._failed(source, failure.error_class, failure.detail, duration, started, None, status)
             return
+        if result.article and source.kind not in UNBUDGETED and source.last_fetched_at is None:
+            self.budgets.found(source.host)
         if source.kind == "homepage":
             result.discovered.extend(await self._around_homepage(customer, response, result.discovered))
         self.stats.feed_entries += sum(1 for d in result.documents if d.kind == "feed_entry")
@@ -721,6 +756,7 @@ class Crawler:
         known = await self.documents.known_hashes(customer.customer_id, [d.url for d in docs])
         gained = any((d.url, d.content_hash) not in known for d in docs)
         links = [entry.link for entry in feed.entries]
+        self.shapes.learn(link for link in links if in_domain(host_of(link), customer.domain))
         # A forum's feed (e.g. a tag feed about the customer) leads to its threads.
         forums = [source.host] if self._is_forum_host(source.host) else []
         discovered = scope_links(links, customer.domain, forum_hosts=forums)
@@ -728,6 +764,8 @@ class Crawler:
 
     def _from_sitemap(self, customer: _Customer, facts: SitemapFacts) -> _Result:
         hint = "sitemap" if facts.kind == "index" else None
+        if hint is None:
+            self.shapes.learn(u for u in facts.urls if in_domain(host_of(u), customer.domain))
         discovered = scope_links(
             facts.urls, customer.domain, forum_hosts=self.settings.forum_hosts, hint=hint
         )
@@ -742,7 +780,7 @@ class Crawler:
         digest: str,
         page: PageFacts,
     ) -> _Result:
-        discovered: list[Discovered] = [Discovered(f, "feed") for f in page.feeds]
+        discovered = [Discovered(f, "feed") for f in page.feeds if _site_feed(f, url)]
         if source.kind == "social":
             # A profile page: only its feed is followed.
             return _Result(discovered=[Discovered(f, "social") for f in page.feeds])
@@ -752,8 +790,9 @@ class Crawler:
             # threads in its content, not the forum's navigation.
             forums = [host_of(url)] if self._is_forum_host(host_of(url)) else []
             discovered.extend(scope_links(page.content_links, "", forum_hosts=forums))
+        article = is_article(page)
         if own:
-            discovered.extend(scope_links(page.links, customer.domain, forum_hosts=self.settings.forum_hosts))
+            discovered.extend(self._links_to_follow(source, customer, page, article))
             for profile in page.social:
                 if in_domain(host_of(profile), customer.domain):
                     discovered.append(Discovered(profile, None))
@@ -786,7 +825,26 @@ class Crawler:
             content_type=response.content_type or "text/html",
             body=response.body,
         )
-        return _Result(documents=[doc], discovered=discovered)
+        return _Result(documents=[doc], discovered=discovered, article=article)
+
+    def _links_to_follow(
+        self, source: Source, customer: _Customer, page: PageFacts, article: bool
+    ) -> list[Discovered]:
+        """All of a homepage's links; from an article found new or a section's listing
+        only links into the site's content; from other pages none (crawler/budget.py).
+        Links to watched forum hosts are followed from any page."""
+        mode = follows_links(source.kind, article)
+        forums = self.settings.forum_hosts
+        if mode == "all":
+            return scope_links(page.links, customer.domain, forum_hosts=forums)
+        on_forums = [u for u in page.links if self._is_forum_host(host_of(u))]
+        if mode == "content":
+            return scope_links(
+                [*content_links(page.links, customer.domain, self.shapes), *on_forums],
+                customer.domain,
+                forum_hosts=forums,
+            )
+        return scope_links(on_forums, customer.domain, forum_hosts=forums)
 
     def _is_forum_host(self, host: str) -> bool:
         return host in {h.lower() for h in self.settings.forum_hosts}
@@ -866,7 +924,7 @@ class Crawler:
                     host=host_of(url),
                     kind=kind,
                     discovered_from=origin[:500],
-                    next_due_at=0.0,
+                    next_due_at=priority(kind, url, self.shapes),  # lower comes first
                     revisit_interval_s=self.policy.initial(kind),
                 )
             )
@@ -1004,6 +1062,15 @@ class Crawler:
             error_detail=detail,
             worker=self.owner,
         )
+
+
+def _site_feed(feed: str, page_url: str) -> bool:
+    """A feed link worth following: not a comments feed, nor one nested under the page's
+    own URL (a WordPress article links its own comments feed as ``<article>/feed/``)."""
+    if "comment" in urlsplit(feed).path.lower():
+        return False
+    nested = urlsplit(page_url).path.strip("/") != "" and feed.startswith(page_url.rstrip("/") + "/")
+    return not nested
 
 
 def _past(deadline: float | None) -> bool:

@@ -185,3 +185,38 @@ class CrawlerSettings:
             "gt": 0,
         },
     )
+    # --- Request budget (crawler/budget.py) ---
+    page_budget_initial: float = field(
+        default=12.0,
+        metadata={
+            "doc": "Requests per host and pass that may find nothing new (a 404, a duplicate, a "
+            "listing), for a host not crawled before; a visit that stores a new article gives "
+            "its request back, and articles listed by the site's feeds and sitemaps are always "
+            "visited. Pages left when it is spent wait for the next pass.",
+            "gt": 0,
+        },
+    )
+    page_budget_min: float = field(
+        default=4.0,
+        metadata={
+            "doc": "Smallest budget a host keeps: it halves after a pass in which fewer than a "
+            "fifth of its budgeted visits found new articles.",
+            "gt": 0,
+        },
+    )
+    page_budget_max: float = field(
+        default=400.0,
+        metadata={
+            "doc": "Largest budget a host reaches: it grows by half after a pass in which at "
+            "least half of its budgeted visits found new articles.",
+            "gt": 0,
+        },
+    )
+    page_budget_defer_s: float = field(
+        default=43_200.0,
+        metadata={
+            "doc": "Seconds a page waits when its host's budget for the pass is spent (until "
+            "the next pass).",
+            "gt": 0,
+        },
+    )

@@ -26,6 +26,7 @@ class CrawlStats:
     hops_borrowed: int = 0  # redirect targets' hosts leased for a visit (shared frontier)
     hop_waits: int = 0  # times a visit waited for such a host to be free
     deferred: int = 0  # visits put off because that host stayed busy (not errors)
+    budget_deferred: int = 0  # pages left for the next pass: their host's budget was spent
     bytes: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
@@ -68,6 +69,7 @@ class CrawlStats:
             "hops_borrowed": self.hops_borrowed,
             "hop_waits": self.hop_waits,
             "deferred": self.deferred,
+            "budget_deferred": self.budget_deferred,
             "bytes": self.bytes,
             "errors": dict(sorted(self.errors.items())),
             "http_only_hosts": self.schemes.get("http_only", [])[:MAX_HOSTS_LISTED],
@@ -82,6 +84,7 @@ class CrawlStats:
             f"hosts={len(self.hosts)} fetches={self.fetches} pages={self.pages} "
             f"documents={self.documents} feed_entries={self.feed_entries} "
             f"not_modified={self.not_modified} unchanged={self.unchanged} "
+            f"budget_deferred={self.budget_deferred} "
             f"bytes={self.bytes} pages/s={self.pages_per_s:.1f} "
             f"errors={self.error_count} ({errors})"
             f"{_hosts_named('http_only', self.schemes.get('http_only', []))}"

@@ -299,9 +299,9 @@ async def test_redirects_to_disallowed_paths_are_refused_on_any_host(store: Stor
     # Same host: /about now redirects into /private/. Another host: /careers/ redirects to
     # a host whose robots.txt is not loaded yet and disallows the target.
     web.add(W + "/about", FakePage(b"", 302, headers={"location": W + "/private/moved"}))
-    web.html(W + "/blog/", _page("Blog", "<a href='/careers/'>Careers</a><a href='/go'>Go</a>"))
+    web.html(W + "/blog/", _page("Blog", "<a href='/careers/'>Careers</a><a href='/blog/go'>Go</a>"))
     web.add(W + "/careers/", FakePage(b"", 302, headers={"location": "http://jobs.contoso.com/private/x"}))
-    web.add(W + "/go", FakePage(b"", 302, headers={"location": "http://jobs.contoso.com/open"}))
+    web.add(W + "/blog/go", FakePage(b"", 302, headers={"location": "http://jobs.contoso.com/open"}))
     web.html("http://jobs.contoso.com/open", _page("Open roles", "We are hiring."))
     web.disallowed["jobs.contoso.com"] = ["/private/"]
     web.robots_unloaded.add("jobs.contoso.com")
