@@ -12,12 +12,14 @@ The rules (docs/crawler.md, "Request budget"):
   articles, never noise), and only from a page that is itself an article found new, or a
   section's listing. A chain of links goes on only as long as each page on it yields a new
   article.
-* **The budget.** Each visit of a page, post or section page costs one request from its
-  host's budget for the pass; a visit that stores a new article gives it back. Article
-  candidates are always visited (they are the yield); anything else finding the budget
-  spent waits for the next pass. After a pass a host's budget grows by half when at least
-  half of its budgeted visits found new articles, and halves when fewer than a fifth did
-  (404s, duplicates, listings), within ``page_budget_min`` … ``page_budget_max``.
+* **The budget.** The first visit of a page, post or section page costs one request from
+  its host's budget for the pass; a visit that stores a new article gives it back. Article
+  candidates are always visited (they are the yield) and cost nothing; anything else
+  finding the budget spent waits for the next pass. After a pass a host's budget grows by
+  half when at least half of its budgeted visits found new articles, and halves when fewer
+  than a fifth did (404s, duplicates, listings), within ``page_budget_min`` …
+  ``page_budget_max``. Revisits are not budgeted: the revisit schedule already slows down
+  for pages that do not change.
 """
 
 from __future__ import annotations
@@ -154,19 +156,18 @@ class SiteBudgets:
         """The budgets the previous pass left (hosts absent start at ``initial``)."""
         self._start.update({h.lower(): self._bound(b) for h, b in budgets.items()})
 
-    def spend(self, host: str, *, always: bool = False) -> bool:
-        """Take one request from the host's budget; False when it is spent (unless
-        ``always``: an article candidate is visited regardless, and still counted)."""
+    def spend(self, host: str) -> bool:
+        """Take one request from the host's budget; False when it is spent."""
         host = host.lower()
         left = self._left.setdefault(host, self._start.get(host, self.initial))
-        if left < 1.0 and not always:
+        if left < 1.0:
             return False
         self._left[host] = left - 1.0
         self._visits[host] += 1
         return True
 
     def found(self, host: str) -> None:
-        """The visit stored a new article: its request is given back."""
+        """A visit that spent the budget stored a new article: its request is given back."""
         host = host.lower()
         self._left[host] = self._left.get(host, 0.0) + 1.0
         self._yields[host] += 1

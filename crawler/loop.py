@@ -345,6 +345,7 @@ class Crawler:
         self.budgets = SiteBudgets(
             settings.page_budget_initial, settings.page_budget_min, settings.page_budget_max
         )
+        self._spent: set[int] = set()  # visits in flight that took a request from the budget
         self.policy = RevisitPolicy(
             min_interval_s=settings.revisit_min_s,
             max_interval_s=settings.revisit_max_s,
@@ -495,6 +496,7 @@ class Crawler:
                 self._fatal = self._fatal or storage_exc
         finally:
             self._committing.discard(source.source_id)
+            self._spent.discard(source.source_id)
 
     async def _visit(self, source: Source) -> None:
         """One visit, with the hosts its redirects lead to borrowed (see _HopLeases)."""
@@ -608,7 +610,12 @@ class Crawler:
         revisit schedule, which already slows down for pages that do not change."""
         if source.kind in UNBUDGETED or source.last_fetched_at is not None:
             return True
-        return self.budgets.spend(source.host, always=self.shapes.candidate(source.url))
+        if self.shapes.candidate(source.url):
+            return True
+        if not self.budgets.spend(source.host):
+            return False
+        self._spent.add(source.source_id)  # a new article found gives the request back
+        return True
 
     async def _share_crawl_delay(self, source: Source) -> None:
         """Store the host's robots.txt Crawl-delay in the frontier when it changed: on a
@@ -700,7 +707,7 @@ class Crawler:
             failure = exc if isinstance(exc, FetchError) else _parse_failure(exc)
             await self._failed(source, failure.error_class, failure.detail, duration, started, None, status)
             return
-        if result.article and source.kind not in UNBUDGETED and source.last_fetched_at is None:
+        if result.article and source.source_id in self._spent:
             self.budgets.found(source.host)
         if source.kind == "homepage":
             result.discovered.extend(await self._around_homepage(customer, response, result.discovered))
@@ -716,6 +723,9 @@ class Crawler:
             digest=digest,
             documents=result.documents,
             sources=new,
+            # An article (a blog post, a press release) is revisited as a page, not as the
+            # section its path is in: articles rarely change, their listings do.
+            kind="page" if result.article else source.kind,
         )
 
     async def _process(
@@ -780,7 +790,9 @@ class Crawler:
         digest: str,
         page: PageFacts,
     ) -> _Result:
-        discovered = [Discovered(f, "feed") for f in page.feeds if _site_feed(f, url)]
+        discovered = [
+            Discovered(f, "feed") for f in page.feeds if _site_feed(f, url, source.kind, customer.domain)
+        ]
         if source.kind == "social":
             # A profile page: only its feed is followed.
             return _Result(discovered=[Discovered(f, "social") for f in page.feeds])
@@ -890,6 +902,8 @@ class Crawler:
             for d in [*linked, *found]
             if in_domain(host_of(d.url), customer.domain) or d.hint == "feed"
         }
+        if seen_kinds & {"feed", "sitemap"}:
+            return found  # the site lists its own content: no blind probes (crawler/budget.py)
         for path in self.settings.common_paths:
             probe = normalize_url(path, final)
             if probe and classify_source(probe, customer.domain) not in seen_kinds:
@@ -945,10 +959,11 @@ class Crawler:
         digest: str | None,
         documents: list[NewDocument] | None = None,
         sources: list[NewSource] | None = None,
+        kind: str | None = None,
     ) -> None:
         now = self.clock()
         if source.last_fetched_at is None:
-            interval = self.policy.initial(source.kind)
+            interval = self.policy.initial(kind or source.kind)
         else:
             interval = self.policy.after_visit(source.revisit_interval_s, changed)
         outcome = FetchOutcome(
@@ -1064,10 +1079,14 @@ class Crawler:
         )
 
 
-def _site_feed(feed: str, page_url: str) -> bool:
+def _site_feed(feed: str, page_url: str, kind: str, domain: str) -> bool:
     """A feed link worth following: not a comments feed, nor one nested under the page's
-    own URL (a WordPress article links its own comments feed as ``<article>/feed/``)."""
+    own URL (a WordPress article links its own comments feed as ``<article>/feed/``); on
+    another host only when the homepage links it (a blog's feed may live elsewhere; an
+    article's embeds and syndication links need not be the customer's)."""
     if "comment" in urlsplit(feed).path.lower():
+        return False
+    if kind not in ("homepage", "social") and not in_domain(host_of(feed), domain):
         return False
     nested = urlsplit(page_url).path.strip("/") != "" and feed.startswith(page_url.rstrip("/") + "/")
     return not nested

@@ -180,7 +180,7 @@ def run_scrapy(sites: list[Site], data: ReplayData, args: argparse.Namespace, fo
             "CONCURRENT_REQUESTS": str(args.concurrency),
             "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.per_host),
             "DOWNLOAD_DELAY": str(args.delay),
-            "RANDOMIZE_DOWNLOAD_DELAY": "False",
+            "DOWNLOAD_DELAY_JITTER": "0",
             "USER_AGENT": SCRAPY_AGENT,
             "LOG_LEVEL": "WARNING",
             "TELNETCONSOLE_ENABLED": "False",
