@@ -194,7 +194,7 @@ def _blocked_prefix(text: str, rules: object) -> str:
         if key.strip().lower() != "disallow" or not re.fullmatch(r"/[A-Za-z0-9_/.-]{2,40}", value):
             continue
         url = f"http://x{value}"
-        if not any(getattr(rules, "can_fetch")(url, agent) for agent in AGENTS):
+        if not any(rules.can_fetch(url, agent) for agent in AGENTS):
             return value
     return ""
 
