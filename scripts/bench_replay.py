@@ -36,7 +36,7 @@ from scripts.replay_web import ReplayData, ReplayWeb, Site, build_sites
 REPO = Path(__file__).resolve().parent.parent
 BENCH_VENV = REPO / ".bench-venv"
 SCRAPY_AGENT = "benchspider/1.0 (+https://example.org/bench)"
-SPIDER = '''
+SPIDER = """
 import json, os
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import CrawlSpider, Rule
@@ -52,7 +52,7 @@ class Replay(CrawlSpider):
 
     def parse_item(self, response):
         return None
-'''
+"""
 
 
 @dataclass
@@ -102,7 +102,9 @@ class Server:
         return [tuple(r) for r in saved["log"]], int(saved["tls"])  # type: ignore[misc]
 
 
-def measure(name: str, sites: list[Site], log: list[tuple[str, str, int]], token: str, seconds: float) -> Result:
+def measure(
+    name: str, sites: list[Site], log: list[tuple[str, str, int]], token: str, seconds: float
+) -> Result:
     from protego import Protego
 
     rules = {s.domain: Protego.parse(s.robots.decode("utf-8", errors="replace")) for s in sites}
@@ -111,7 +113,9 @@ def measure(name: str, sites: list[Site], log: list[tuple[str, str, int]], token
     disallowed = sum(
         1
         for host, target, _ in log
-        if target != "/robots.txt" and host in rules and not rules[host].can_fetch(f"http://{host}{target}", token)
+        if target != "/robots.txt"
+        and host in rules
+        and not rules[host].can_fetch(f"http://{host}{target}", token)
     )
     return Result(name, len(found), len(articles), len(log), disallowed, seconds)
 
@@ -221,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{'crawler':<8} {'articles':>10} {'requests':>9} {'disallowed':>10} {'wall s':>8}")
     for r in results:
-        print(f"{r.name:<8} {r.found:>4}/{r.articles:<5} {r.requests:>9} {r.disallowed:>10} {r.seconds:>8.1f}")
+        print(
+            f"{r.name:<8} {r.found:>4}/{r.articles:<5} {r.requests:>9} {r.disallowed:>10} {r.seconds:>8.1f}"
+        )
     ours = results[0]
     print(f"ascent TLS handshakes tried on the plain-HTTP sites: {ours.tls_attempts}")
     if len(results) == 2:

@@ -140,7 +140,9 @@ def _member(file: str, members: set[str]) -> str:
     return ""
 
 
-def _article(site: Site, number: int, url: str, meta: dict[str, object], member: str, rng: random.Random) -> Article:
+def _article(
+    site: Site, number: int, url: str, meta: dict[str, object], member: str, rng: random.Random
+) -> Article:
     date_text = str(meta.get("date") or "")
     try:
         published = datetime.fromisoformat(date_text[:10]).replace(tzinfo=UTC)
@@ -171,7 +173,12 @@ def _usable_robots(data: ReplayData, wanted: int) -> list[tuple[bytes, str]]:
     for body in data.robots_files():
         text = body.decode("utf-8", errors="replace")
         lowered = text.lower()
-        if "sitemap" in lowered or "crawl-delay" in lowered or "request-rate" in lowered or len(text) > 20_000:
+        if (
+            "sitemap" in lowered
+            or "crawl-delay" in lowered
+            or "request-rate" in lowered
+            or len(text) > 20_000
+        ):
             continue  # their sitemaps would point off the replay; delays would slow one side only
         try:
             rules = Protego.parse(text)
@@ -245,7 +252,12 @@ def noise_page(site: Site, path: str) -> bytes | None:
         more = [f"{base}page/{page + 1}/"] if page < NOISE_PAGES else []
         more += [f"/tag/{TAGS[(seed + k) % len(TAGS)]}/" for k in range(2)]
         return _listing(site, f"{parts[0]} {parts[1]} page {page}", picks, more)
-    if len(parts) == 2 and parts[0] == "page" and parts[1].isdigit() and 2 <= int(parts[1]) <= NOISE_PAGES + 1:
+    if (
+        len(parts) == 2
+        and parts[0] == "page"
+        and parts[1].isdigit()
+        and 2 <= int(parts[1]) <= NOISE_PAGES + 1
+    ):
         return _listing(site, f"page {parts[1]}", picks, [f"/page/{int(parts[1]) + 1}/"])
     if len(parts) == 2 and parts[0] == "media" and parts[1].startswith("video-"):
         return _listing(site, "video", picks[:1], ["/tag/events/", f"/images/photo-{seed % MEDIA}.jpg"])
@@ -384,7 +396,9 @@ class ReplayWeb:
             f"Content-Length: {len(body)}",
             f"Last-Modified: {format_datetime(MODIFIED, usegmt=True)}",
         ]
-        writer.write(("\r\n".join(headers) + "\r\n\r\n").encode() + (b"" if request.method == "HEAD" else body))
+        writer.write(
+            ("\r\n".join(headers) + "\r\n\r\n").encode() + (b"" if request.method == "HEAD" else body)
+        )
         await writer.drain()
         return request.headers.get("connection", "").lower() != "close"
 
