@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from scripts.fixture_web.server import parse_head
@@ -194,7 +195,7 @@ def _usable_robots(data: ReplayData, wanted: int) -> list[tuple[bytes, str]]:
     return found
 
 
-def _blocked_prefix(text: str, rules: object) -> str:
+def _blocked_prefix(text: str, rules: Any) -> str:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         value = value.split("#")[0].strip()
