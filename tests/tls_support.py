@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import trustme
@@ -56,25 +56,10 @@ class TlsHttp(LoopbackHttp):
 
 
 @dataclass
-class NotTls:
+class NotTls(LoopbackHttp):
     """A port where a plain HTTP server listens: a TLS ClientHello gets a plain ``400`` back
-    (as nginx answers on a plain port), so the client's handshake fails at once."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    connections: int = 0
-    _server: asyncio.Server | None = field(default=None, repr=False)
-
-    async def __aenter__(self) -> NotTls:
-        self._server = await asyncio.start_server(self._serve, self.host, 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), 1.0)
+    (as nginx answers on a plain port), so the client's handshake fails at once.
+    ``connections`` counts the handshakes tried."""
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
