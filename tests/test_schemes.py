@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from crawler.errors import TlsFailed
+from crawler.errors import BlockedAddress, TlsFailed
 from crawler.fetch import HttpFetcher
+from crawler.schemes import SchemeFallbackFetcher, SchemeMemory
 from crawler.settings import CrawlerSettings
 from crawler.stats import CrawlStats
 from scripts.commands.crawl import open_crawler
@@ -208,3 +209,18 @@ async def test_redirect_to_another_hosts_dead_https_continues_on_its_http(store:
     assert f"http://{www}/blog/first-post" in await page_urls(store)
     assert sorted(stats.schemes["http_only"]) == sorted([HOST, www])
     assert not any(p.startswith("/private/") for p in paths(site))
+
+
+async def test_the_ssrf_guard_checks_every_attempt() -> None:
+    """A host on a private address is refused on HTTPS; no fallback asks its HTTP."""
+    async with plain_site() as site:
+        settings = settings_for(closed_port(), site.port, allow_private_addresses=False)
+        memory = SchemeMemory(settings.scheme_recheck_s)
+        async with HttpFetcher(settings) as http:
+            fetcher = SchemeFallbackFetcher(http, memory)
+            with pytest.raises(BlockedAddress):
+                await fetcher.fetch(f"https://{HOST}/")
+            memory.record(HOST, "http", "connect")  # even once known as HTTP-only
+            with pytest.raises(BlockedAddress):
+                await fetcher.fetch(f"https://{HOST}/")
+        assert site.log == []
