@@ -426,7 +426,7 @@ class Crawler:
         finally:
             await self._drain(grace_s)
             await self._writer.close()
-            await self._store_schemes()
+            await self._store_schemes(final=True)
             await self.frontier.record_page_budgets(self.budgets.next_pass())
         if self._fatal is not None:
             raise self._fatal
@@ -517,15 +517,16 @@ class Crawler:
             await leases.give_back()
             await self._store_schemes()
 
-    async def _store_schemes(self) -> None:
-        """What this visit learned about its hosts' schemes, for the next passes (a write
-        only when something changed) and for the crawl summary."""
+    async def _store_schemes(self, *, final: bool = False) -> None:
+        """What this visit learned about its hosts' schemes, for the next passes and the
+        crawl summary (written, and the report redone, only when something changed)."""
         if self.schemes is None:
             return
         changed = self.schemes.take_changes()
         if changed:
             await self.frontier.record_schemes(changed)
-        self.stats.schemes = self.schemes.report()
+        if changed or final:
+            self.stats.schemes = self.schemes.report()
 
     def _remember_redirects(self, leases: _HopLeases) -> None:
         if not leases.held:
