@@ -76,6 +76,7 @@ class SchemeMemory:
         self._hosts: dict[str, HostScheme] = {}
         self._changed: dict[str, HostScheme] = {}
         self.failures: dict[str, str] = {}  # host -> REASON_* seen this run (for the report)
+        self._used_http: set[str] = set()  # hosts fetched over HTTP in this run
 
     def load(self, states: Iterable[HostScheme]) -> None:
         for state in states:
@@ -99,7 +100,10 @@ class SchemeMemory:
 
     def effective(self, url: str) -> str:
         """The URL to request for ``url``: https:// becomes http:// on an HTTP-only host."""
-        if scheme_of(url) == "https" and self.http_only(host_of(url)):
+        host = host_of(url)
+        if scheme_of(url) == "https" and self.http_only(host):
+            if len(self._used_http) < MAX_REMEMBERED_HOSTS:
+                self._used_http.add(host)
             return to_scheme(url, "http")
         return url
 
@@ -115,6 +119,8 @@ class SchemeMemory:
         state = HostScheme(host, scheme, reason, self.clock())
         self._hosts[host] = state
         self._changed[host] = state
+        if scheme == "http" and len(self._used_http) < MAX_REMEMBERED_HOSTS:
+            self._used_http.add(host)
 
     def restore(self, host: str, previous: HostScheme | None) -> None:
         """Undo a :meth:`record` that turned out wrong (HTTP did not answer either)."""
@@ -133,13 +139,18 @@ class SchemeMemory:
         return changed
 
     def report(self) -> dict[str, list[str]]:
-        """Hosts fetched over HTTP because HTTPS does not connect or handshake, and hosts
-        whose certificate does not verify, as seen in this run (for the crawl summary)."""
-        seen = {h: s.reason for h, s in self._hosts.items() if s.scheme == "http" and self.http_only(h)}
-        seen.update(self.failures)
+        """For the crawl summary, of the hosts this run asked: those fetched over HTTP
+        because their HTTPS does not connect or handshake, and those whose certificate does
+        not verify (whether or not their HTTP answers)."""
+        reasons = {}
+        for host in self._used_http:
+            state = self._hosts.get(host)
+            if state is not None and state.scheme == "http":
+                reasons[host] = state.reason
+        reasons.update({h: r for h, r in self.failures.items() if r == REASON_CERTIFICATE})
         return {
-            "http_only": sorted(h for h, r in seen.items() if r in (REASON_TLS, REASON_CONNECT)),
-            "broken_certificate": sorted(h for h, r in seen.items() if r == REASON_CERTIFICATE),
+            "http_only": sorted(h for h, r in reasons.items() if r in (REASON_TLS, REASON_CONNECT)),
+            "broken_certificate": sorted(h for h, r in reasons.items() if r == REASON_CERTIFICATE),
         }
 
 

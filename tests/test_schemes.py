@@ -224,3 +224,11 @@ async def test_the_ssrf_guard_checks_every_attempt() -> None:
             with pytest.raises(BlockedAddress):
                 await fetcher.fetch(f"https://{HOST}/")
         assert site.log == []
+
+
+async def test_a_host_down_on_both_schemes_is_not_called_http_only(store: Store) -> None:
+    await add_customer(store)
+    stats = await crawl(store, settings_for(closed_port(), closed_port()), Clock())
+    assert stats.schemes == {"http_only": [], "broken_certificate": []}
+    assert await store.frontier.host_schemes() == []
+    assert set(stats.errors) == {"robots_unreachable"}  # robots.txt unreachable: RFC 9309 says wait
