@@ -806,7 +806,9 @@ class Crawler:
         article = is_article(page)
         if own:
             discovered.extend(self._links_to_follow(source, customer, page, article))
-            for profile in page.social:
+            # The customer's own profiles are site-wide (header, footer): the homepage has
+            # them. An article's are often someone else's (an author, an embedded post).
+            for profile in page.social if source.kind == "homepage" else ():
                 if in_domain(host_of(profile), customer.domain):
                     discovered.append(Discovered(profile, None))
                     continue
