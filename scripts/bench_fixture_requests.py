@@ -6,7 +6,8 @@ The same two passes as ``tests/test_crawl_fixture.py::test_two_hundred_companies
 one ``crawl --once`` pass, then the content clock moves 60 days and the crawler's clock
 1.1 days, and a second pass (the revisit). Printed: planted pages and entries allowed by
 robots.txt that were found, the requests the fixture web logged (robots.txt included) in
-each pass, requests to robots-disallowed paths and the wall time. Offline: loopback only.
+each pass, requests to robots-disallowed paths, the wall time, and the first pages missed
+with their source's kind and state. Offline: loopback only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.test_crawl_fixture import (
     DAY,
@@ -30,7 +32,7 @@ from tests.test_crawl_fixture import (
 )
 
 
-async def measure(companies: int, seed: int, folder: Path) -> dict[str, float]:
+async def measure(companies: int, seed: int, folder: Path) -> dict[str, Any]:
     from scripts.fixture_web import FixtureWeb, World
     from storage.store import open_store
 
@@ -49,7 +51,15 @@ async def measure(companies: int, seed: int, folder: Path) -> dict[str, float]:
         elapsed = time.monotonic() - started
         found = await discovered_urls(store)
         wanted = expected_pages(world, web.clock.now.isoformat())
+        missing = [url for url in wanted if url not in found]
+        states = await store.db.fetchall(
+            "SELECT url, kind, status, last_fetched_at IS NULL FROM sources WHERE url IN"
+            f" ({','.join('?' * len(missing[:50]))})",
+            missing[:50],
+        )
         return {
+            "missing": [f"{r[0]} ({r[1]}, {r[2]}, {'never fetched' if r[3] else 'fetched'})" for r in states]
+            + [f"{u} (no source)" for u in missing[:50] if u not in {r[0] for r in states}],
             "wanted": len(wanted),
             "found": sum(1 for url in wanted if url in found),
             "requests_pass1": first,
@@ -74,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         f" pass 2 {result['requests_pass2']:.0f}) disallowed={result['disallowed']:.0f}"
         f" wall={result['seconds']:.1f}s"
     )
+    for line in result["missing"][:20]:
+        print(f"  missing: {line}")
     return 0
 
 
