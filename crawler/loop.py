@@ -29,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.budget import (
+    SECTION_KINDS,
     UNBUDGETED,
     ArticleShapes,
     SiteBudgets,
@@ -724,10 +725,17 @@ class Crawler:
             digest=digest,
             documents=result.documents,
             sources=new,
-            # An article (a blog post, a press release) is revisited as a page, not as the
-            # section its path is in: articles rarely change, their listings do.
-            kind="page" if result.article else source.kind,
+            kind=self._revisit_kind(source, result),
         )
+
+    def _revisit_kind(self, source: Source, result: _Result) -> str:
+        """An article in a section (a blog post, a press release, a job ad) is revisited as
+        a page, not as its section: articles rarely change, the listings announcing new
+        ones do. A section's own page (``/blog``, ``/careers/``) is a listing, however long."""
+        if not result.article or source.kind not in SECTION_KINDS | {"page"}:
+            return source.kind
+        depth = len([s for s in urlsplit(source.url).path.split("/") if s])
+        return "page" if depth >= 2 or self.shapes.candidate(source.url) else source.kind
 
     async def _process(
         self, source: Source, customer: _Customer, response: FetchResponse, digest: str
