@@ -156,6 +156,13 @@ class SiteBudgets:
         """The budgets the previous pass left (hosts absent start at ``initial``)."""
         self._start.update({h.lower(): self._bound(b) for h, b in budgets.items()})
 
+    def start_pass(self, budgets: Mapping[str, float]) -> None:
+        """A new pass (a crawl that keeps going): ``budgets`` from :meth:`next_pass`."""
+        self.load(budgets)
+        self._left.clear()
+        self._visits.clear()
+        self._yields.clear()
+
     def spend(self, host: str) -> bool:
         """Take one request from the host's budget; False when it is spent."""
         host = host.lower()

@@ -347,6 +347,7 @@ class Crawler:
             settings.page_budget_initial, settings.page_budget_min, settings.page_budget_max
         )
         self._spent: set[int] = set()  # visits in flight that took a request from the budget
+        self._budget_pass_started: float | None = None
         self.policy = RevisitPolicy(
             min_interval_s=settings.revisit_min_s,
             max_interval_s=settings.revisit_max_s,
@@ -408,6 +409,7 @@ class Crawler:
         per_host = max(1, self.settings.per_host_concurrency) * 2
         try:
             while not stop.is_set() and not _past(deadline) and self._fatal is None:
+                await self._next_budget_pass()
                 leased: list[Source] = []
                 room = capacity - len(self._in_flight)
                 # Lease in chunks: one lease per finished visit would cost a write each.
@@ -432,6 +434,18 @@ class Crawler:
         if self._fatal is not None:
             raise self._fatal
         return self.stats
+
+    async def _next_budget_pass(self) -> None:
+        """A crawl that keeps going (the daemon) starts a new budget pass every
+        ``page_budget_defer_s``: the pages put off come due then, and find fresh budgets."""
+        now = self.clock()
+        if self._budget_pass_started is None:
+            self._budget_pass_started = now
+        elif now - self._budget_pass_started >= self.settings.page_budget_defer_s:
+            self._budget_pass_started = now
+            budgets = self.budgets.next_pass()
+            await self.frontier.record_page_budgets(budgets)
+            self.budgets.start_pass(budgets)
 
     def _start(self, source: Source) -> None:
         if source.source_id in self._in_flight:

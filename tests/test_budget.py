@@ -131,3 +131,20 @@ async def test_a_noisy_site_costs_its_articles_plus_its_budget(store: Store) -> 
     clock.now += 86_400
     await _crawler(store, web, gates, clock, settings=settings).run(once=True)
     assert len([u for u, _ in web.requests if "/tag/" in u]) == 2
+
+
+async def test_a_crawl_that_keeps_going_starts_a_new_budget_pass(store: Store) -> None:
+    """The daemon's crawl never ends a pass: after page_budget_defer_s the pages put off
+    come due and find a fresh budget, instead of being put off for ever."""
+    await _customer(store)
+    web, gates, clock = FakeWeb(), FakeGates(), Clock()
+    _noisy_site(web, articles=2, noise=12)
+    settings = dataclasses.replace(
+        SETTINGS, page_budget_initial=4.0, page_budget_min=2.0, page_budget_defer_s=600
+    )
+    crawler = _crawler(store, web, gates, clock, settings=settings)
+    await crawler.run(once=True)
+    assert len([u for u, _ in web.requests if "/tag/" in u]) == 4
+    clock.now += 601  # the same crawler, as the daemon keeps it: a new pass begins
+    await crawler.run(once=True)
+    assert len([u for u, _ in web.requests if "/tag/" in u]) == 6  # the halved budget: 2 more
