@@ -216,7 +216,7 @@ class CrawlerSettings:
         default=43_200.0,
         metadata={
             "doc": "Seconds a page waits when its host's budget for the pass is spent (until "
-            "the next pass).",
+            "the next pass); a crawl that keeps going (the daemon) starts a new pass this often.",
             "gt": 0,
         },
     )
