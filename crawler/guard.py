@@ -215,7 +215,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def targets(self, host: str, port: int) -> list[tuple[str, int]]:
         """The checked (ip, port) pairs a connection to host:port may use, in order."""
         name = host.lower().rstrip(".")
-        override = self._resolve_map.get(name)
+        # 'host:port' (as curl's --resolve) wins over 'host': one port of a host can be
+        # sent elsewhere (tests put a site's HTTPS and HTTP on different loopback ports).
+        override = self._resolve_map.get(f"{name}:{port}") or self._resolve_map.get(name)
         if override is not None:
             ip, mapped_port = split_host_port(override)
             literal = _ip_literal(ip)

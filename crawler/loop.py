@@ -17,14 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
+from crawler.budget import (
+    SECTION_KINDS,
+    UNBUDGETED,
+    ArticleShapes,
+    SiteBudgets,
+    content_links,
+    follows_links,
+    is_article,
+    priority,
+)
 from crawler.discover import (
     Discovered,
     PageFacts,
@@ -46,7 +56,9 @@ from crawler.errors import (
 from crawler.feeds import ParsedFeed, looks_like_feed, parse_feed
 from crawler.fetch import Fetcher, FetchResponse
 from crawler.politeness import HopSlot, hop_guard
+from crawler.retry_after import parse_retry_after
 from crawler.revisit import RevisitPolicy
+from crawler.schemes import SchemeMemory, other_scheme
 from crawler.settings import CrawlerSettings
 from crawler.sources import classify_source
 from crawler.stats import CrawlStats
@@ -188,6 +200,7 @@ class _Result:
     documents: list[NewDocument] = field(default_factory=list)
     discovered: list[Discovered] = field(default_factory=list)
     changed: bool = True
+    article: bool = False  # a new article was stored (the visit's request is given back)
 
 
 @dataclass
@@ -269,18 +282,6 @@ class _BatchWriter:
             self._task = None
 
 
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """A Retry-After header (delta seconds or an HTTP date) as seconds from now."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, moment.timestamp() - now)
 
 
 class Crawler:
@@ -301,6 +302,7 @@ class Crawler:
         owner: str | None = None,
         stats: CrawlStats | None = None,
         on_homepage: HomepageHook | None = None,
+        schemes: SchemeMemory | None = None,
     ):
         self.frontier = frontier
         self.documents = documents
@@ -313,6 +315,17 @@ class Crawler:
         self.owner = owner or new_owner()
         self.stats = stats or CrawlStats()
         self.on_homepage = on_homepage
+        # Which scheme answers per host; the fetcher given here applies it (in production a
+        # SchemeFallbackFetcher over this memory), the loop asks robots.txt on that scheme.
+        self.schemes = schemes
+        # Where requests go (crawler/budget.py): article shapes learned from feeds and
+        # sitemaps, and each host's budget of requests that find nothing new.
+        self.shapes = ArticleShapes()
+        self.budgets = SiteBudgets(
+            settings.page_budget_initial, settings.page_budget_min, settings.page_budget_max
+        )
+        self._spent: set[int] = set()  # visits in flight that took a request from the budget
+        self._budget_pass_started: float | None = None
         self.policy = RevisitPolicy(
             min_interval_s=settings.revisit_min_s,
             max_interval_s=settings.revisit_max_s,
@@ -362,11 +375,15 @@ class Crawler:
         stop = stop or asyncio.Event()
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         await self.reclaim_dead_leases()
+        if self.schemes is not None:
+            self.schemes.load(await self.frontier.host_schemes())
+        self.budgets.load(await self.frontier.page_budgets())
         await self.seed()
         capacity = max(1, self.settings.concurrency) * 2
         per_host = max(1, self.settings.per_host_concurrency) * 2
         try:
             while not stop.is_set() and not _past(deadline) and self._fatal is None:
+                await self._next_budget_pass()
                 leased: list[Source] = []
                 room = capacity - len(self._in_flight)
                 # Lease in chunks: one lease per finished visit would cost a write each.
@@ -386,9 +403,23 @@ class Crawler:
         finally:
             await self._drain(grace_s)
             await self._writer.close()
+            await self._store_schemes(final=True)
+            await self.frontier.record_page_budgets(self.budgets.next_pass())
         if self._fatal is not None:
             raise self._fatal
         return self.stats
+
+    async def _next_budget_pass(self) -> None:
+        """A crawl that keeps going (the daemon) starts a new budget pass every
+        ``page_budget_defer_s``: the pages put off come due then, and find fresh budgets."""
+        now = self.clock()
+        if self._budget_pass_started is None:
+            self._budget_pass_started = now
+        elif now - self._budget_pass_started >= self.settings.page_budget_defer_s:
+            self._budget_pass_started = now
+            budgets = self.budgets.next_pass()
+            await self.frontier.record_page_budgets(budgets)
+            self.budgets.start_pass(budgets)
 
     def _start(self, source: Source) -> None:
         if source.source_id in self._in_flight:
@@ -454,6 +485,7 @@ class Crawler:
                 self._fatal = self._fatal or storage_exc
         finally:
             self._committing.discard(source.source_id)
+            self._spent.discard(source.source_id)
 
     async def _visit(self, source: Source) -> None:
         """One visit, with the hosts its redirects lead to borrowed (see _HopLeases)."""
@@ -472,6 +504,18 @@ class Crawler:
             hop_guard.reset(guard)
             self._remember_redirects(leases)
             await leases.give_back()
+            await self._store_schemes()
+
+    async def _store_schemes(self, *, final: bool = False) -> None:
+        """What this visit learned about its hosts' schemes, for the next passes and the
+        crawl summary (written, and the report redone, only when something changed)."""
+        if self.schemes is None:
+            return
+        changed = self.schemes.take_changes()
+        if changed:
+            await self.frontier.record_schemes(changed)
+        if changed or final:
+            self.stats.schemes = self.schemes.report()
 
     def _remember_redirects(self, leases: _HopLeases) -> None:
         if not leases.held:
@@ -487,10 +531,17 @@ class Crawler:
         if customer is None:
             await self.frontier.release([source.source_id], self.owner)
             return
-        if not await self.robots.allowed(source.url):
-            reason, detail = await self._robots_reason(source.url)
+        url = self.schemes.effective(source.url) if self.schemes is not None else source.url
+        if not await self.robots.allowed(url):
+            reason, detail = await self._robots_reason(url)
             self._committing.add(source.source_id)
             await self._blocked(source, reason, detail)
+            return
+        if not self._within_budget(source):
+            self._committing.add(source.source_id)
+            self.stats.budget_deferred += 1
+            until = self.clock() + self.settings.page_budget_defer_s
+            await self.frontier.defer(source.source_id, self.owner, until)
             return
         await self._share_crawl_delay(source)
         started = self.clock()
@@ -504,7 +555,7 @@ class Crawler:
             try:
                 async with slot:
                     response = await self.fetcher.fetch(
-                        source.url,
+                        url,
                         etag=source.etag,
                         last_modified=source.last_modified,
                         check_redirect=functools.partial(self._check_hop, hops, slot, leases),
@@ -522,7 +573,7 @@ class Crawler:
                 await self._failed(source, moving.error_class, moving.detail, duration, started)
                 return
             except RobotsDisallowed as exc:
-                reason, detail = await self._robots_reason(exc.url or source.url)
+                reason, detail = await self._robots_reason(exc.url or url)
                 self._committing.add(source.source_id)
                 await self._blocked(source, reason, f"redirect to {(exc.url or '')[:300]}: {detail}")
                 return
@@ -542,6 +593,19 @@ class Crawler:
         duration = time.monotonic() - tick
         self.stats.fetched(source.host, len(response.body))
         await self._handle(source, customer, response, started, duration)
+
+    def _within_budget(self, source: Source) -> bool:
+        """A first visit of a page, post or section page spends its host's budget; article
+        candidates are visited regardless (see crawler/budget.py). Revisits follow the
+        revisit schedule, which already slows down for pages that do not change."""
+        if source.kind in UNBUDGETED or source.last_fetched_at is not None:
+            return True
+        if self.shapes.candidate(source.url):
+            return True
+        if not self.budgets.spend(source.host):
+            return False
+        self._spent.add(source.source_id)  # a new article found gives the request back
+        return True
 
     async def _share_crawl_delay(self, source: Source) -> None:
         """Store the host's robots.txt Crawl-delay in the frontier when it changed: on a
@@ -601,8 +665,8 @@ class Crawler:
             return
         if status in (429, 503):
             header = response.headers.get("retry-after")
-            retry = retry_after_seconds(header, self.clock())
-            self.gates.penalise(answered, header)
+            retry = parse_retry_after(header, cap_s=self.settings.max_retry_after_s, wall_now=self.clock())
+            self.gates.penalise(answered, retry)
             await self._failed(source, f"http_{status}", f"HTTP {status}", duration, started, retry, status)
             return
         if status in (404, 410) and source.kind != "homepage":
@@ -633,6 +697,8 @@ class Crawler:
             failure = exc if isinstance(exc, FetchError) else _parse_failure(exc)
             await self._failed(source, failure.error_class, failure.detail, duration, started, None, status)
             return
+        if result.article and source.source_id in self._spent:
+            self.budgets.found(source.host)
         if source.kind == "homepage":
             result.discovered.extend(await self._around_homepage(customer, response, result.discovered))
         self.stats.feed_entries += sum(1 for d in result.documents if d.kind == "feed_entry")
@@ -647,7 +713,17 @@ class Crawler:
             digest=digest,
             documents=result.documents,
             sources=new,
+            kind=self._revisit_kind(source, result),
         )
+
+    def _revisit_kind(self, source: Source, result: _Result) -> str:
+        """An article in a section (a blog post, a press release, a job ad) is revisited as
+        a page, not as its section: articles rarely change, the listings announcing new
+        ones do. A section's own page (``/blog``, ``/careers/``) is a listing, however long."""
+        if not result.article or source.kind not in SECTION_KINDS | {"page"}:
+            return source.kind
+        depth = len([s for s in urlsplit(source.url).path.split("/") if s])
+        return "page" if depth >= 2 or self.shapes.candidate(source.url) else source.kind
 
     async def _process(
         self, source: Source, customer: _Customer, response: FetchResponse, digest: str
@@ -687,6 +763,7 @@ class Crawler:
         known = await self.documents.known_hashes(customer.customer_id, [d.url for d in docs])
         gained = any((d.url, d.content_hash) not in known for d in docs)
         links = [entry.link for entry in feed.entries]
+        self.shapes.learn(link for link in links if in_domain(host_of(link), customer.domain))
         # A forum's feed (e.g. a tag feed about the customer) leads to its threads.
         forums = [source.host] if self._is_forum_host(source.host) else []
         discovered = scope_links(links, customer.domain, forum_hosts=forums)
@@ -694,6 +771,8 @@ class Crawler:
 
     def _from_sitemap(self, customer: _Customer, facts: SitemapFacts) -> _Result:
         hint = "sitemap" if facts.kind == "index" else None
+        if hint is None:
+            self.shapes.learn(u for u in facts.urls if in_domain(host_of(u), customer.domain))
         discovered = scope_links(
             facts.urls, customer.domain, forum_hosts=self.settings.forum_hosts, hint=hint
         )
@@ -708,7 +787,9 @@ class Crawler:
         digest: str,
         page: PageFacts,
     ) -> _Result:
-        discovered: list[Discovered] = [Discovered(f, "feed") for f in page.feeds]
+        discovered = [
+            Discovered(f, "feed") for f in page.feeds if _site_feed(f, url, source.kind, customer.domain)
+        ]
         if source.kind == "social":
             # A profile page: only its feed is followed.
             return _Result(discovered=[Discovered(f, "social") for f in page.feeds])
@@ -718,9 +799,12 @@ class Crawler:
             # threads in its content, not the forum's navigation.
             forums = [host_of(url)] if self._is_forum_host(host_of(url)) else []
             discovered.extend(scope_links(page.content_links, "", forum_hosts=forums))
+        article = is_article(page)
         if own:
-            discovered.extend(scope_links(page.links, customer.domain, forum_hosts=self.settings.forum_hosts))
-            for profile in page.social:
+            discovered.extend(self._links_to_follow(source, customer, page, article))
+            # The customer's own profiles are site-wide (header, footer): the homepage has
+            # them. An article's are often someone else's (an author, an embedded post).
+            for profile in page.social if source.kind == "homepage" else ():
                 if in_domain(host_of(profile), customer.domain):
                     discovered.append(Discovered(profile, None))
                     continue
@@ -752,7 +836,26 @@ class Crawler:
             content_type=response.content_type or "text/html",
             body=response.body,
         )
-        return _Result(documents=[doc], discovered=discovered)
+        return _Result(documents=[doc], discovered=discovered, article=article)
+
+    def _links_to_follow(
+        self, source: Source, customer: _Customer, page: PageFacts, article: bool
+    ) -> list[Discovered]:
+        """All of a homepage's links; from an article found new or a section's listing
+        only links into the site's content; from other pages none (crawler/budget.py).
+        Links to watched forum hosts are followed from any page."""
+        mode = follows_links(source.kind, article)
+        forums = self.settings.forum_hosts
+        if mode == "all":
+            return scope_links(page.links, customer.domain, forum_hosts=forums)
+        on_forums = [u for u in page.links if self._is_forum_host(host_of(u))]
+        if mode == "content":
+            return scope_links(
+                [*content_links(page.links, customer.domain, self.shapes), *on_forums],
+                customer.domain,
+                forum_hosts=forums,
+            )
+        return scope_links(on_forums, customer.domain, forum_hosts=forums)
 
     def _is_forum_host(self, host: str) -> bool:
         return host in {h.lower() for h in self.settings.forum_hosts}
@@ -798,6 +901,8 @@ class Crawler:
             for d in [*linked, *found]
             if in_domain(host_of(d.url), customer.domain) or d.hint == "feed"
         }
+        if seen_kinds & {"feed", "sitemap"}:
+            return found  # the site lists its own content: no blind probes (crawler/budget.py)
         for path in self.settings.common_paths:
             probe = normalize_url(path, final)
             if probe and classify_source(probe, customer.domain) not in seen_kinds:
@@ -819,8 +924,8 @@ class Crawler:
             if item.url in customer.known:
                 continue  # the common case, and discovered URLs are normalised already
             url = normalize_url(item.url)
-            if url is None or url in customer.known:
-                continue
+            if url is None or url in customer.known or other_scheme(url) in customer.known:
+                continue  # the same page over the other scheme is the same source
             customer.known.add(url)
             kind = classify_source(
                 url, customer.domain, hint=item.hint, forum_hosts=self.settings.forum_hosts
@@ -832,7 +937,7 @@ class Crawler:
                     host=host_of(url),
                     kind=kind,
                     discovered_from=origin[:500],
-                    next_due_at=0.0,
+                    next_due_at=priority(kind, url, self.shapes),  # lower comes first
                     revisit_interval_s=self.policy.initial(kind),
                 )
             )
@@ -853,10 +958,11 @@ class Crawler:
         digest: str | None,
         documents: list[NewDocument] | None = None,
         sources: list[NewSource] | None = None,
+        kind: str | None = None,
     ) -> None:
         now = self.clock()
         if source.last_fetched_at is None:
-            interval = self.policy.initial(source.kind)
+            interval = self.policy.initial(kind or source.kind)
         else:
             interval = self.policy.after_visit(source.revisit_interval_s, changed)
         outcome = FetchOutcome(
@@ -970,6 +1076,19 @@ class Crawler:
             error_detail=detail,
             worker=self.owner,
         )
+
+
+def _site_feed(feed: str, page_url: str, kind: str, domain: str) -> bool:
+    """A feed link worth following: not a comments feed, nor one nested under the page's
+    own URL (a WordPress article links its own comments feed as ``<article>/feed/``); on
+    another host only when the homepage links it (a blog's feed may live elsewhere; an
+    article's embeds and syndication links need not be the customer's)."""
+    if "comment" in urlsplit(feed).path.lower():
+        return False
+    if kind not in ("homepage", "social") and not in_domain(host_of(feed), domain):
+        return False
+    nested = urlsplit(page_url).path.strip("/") != "" and feed.startswith(page_url.rstrip("/") + "/")
+    return not nested
 
 
 def _past(deadline: float | None) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import email.utils
 import math
 import random
 import time
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crawler.errors import HostDeferred
+from crawler.retry_after import parse_retry_after
 from crawler.settings import CrawlerSettings
 from crawler.urls import host_of
 
@@ -50,25 +50,6 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-
-
-def parse_retry_after(value: str | float | None, *, wall_now: float | None = None) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP-date; None when unusable."""
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        return max(0.0, float(value)) if math.isfinite(value) else None
-    text = value.strip()[:100]
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    now = time.time() if wall_now is None else wall_now
-    return max(0.0, when.timestamp() - now)
 
 
 @dataclass
@@ -128,9 +109,7 @@ class HostGates:
         exponent = min(state.errors - 1, 30)
         backoff = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2**exponent)
         backoff *= 0.5 + 0.5 * self._rng.random()  # jitter: hosts that failed together spread
-        asked = parse_retry_after(retry_after)
-        if asked is not None:
-            asked = min(asked, self.settings.max_retry_after_s)
+        asked = parse_retry_after(retry_after, cap_s=self.settings.max_retry_after_s)
         wait = max(backoff, asked or 0.0)
         state.blocked_until = max(state.blocked_until, self._clock.now() + wait)
         return wait

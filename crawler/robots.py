@@ -22,13 +22,13 @@ import codecs
 import re
 from collections import OrderedDict
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
 
 from crawler.errors import BodyTooLarge, FetchError, RedirectLoop, TooManyRedirects
-from crawler.fetch import Fetcher
+from crawler.fetch import Fetcher, FetchResponse
 from crawler.politeness import Clock, HopSlot, HostGates, SystemClock
 from crawler.settings import CrawlerSettings
 
@@ -82,6 +82,9 @@ class RobotsRules:
     expires_at: float
     error_class: str | None = None
     parser: Protego | None = field(default=None, compare=False, repr=False)
+    # The origin whose /robots.txt finally answered, when redirects (apex -> www) or the
+    # scheme fallback (https -> http) led elsewhere: these are that origin's rules too.
+    answered_by: str | None = None
 
     def allows(self, url: str, token: str) -> bool:
         if self.verdict == "allow_all":
@@ -201,13 +204,20 @@ class RobotsPolicy:
 
     async def _load(self, origin: str) -> RobotsRules:
         rules = await self._fetch(origin)
+        self._keep(origin, rules)
+        other = rules.answered_by
+        if other and other != origin and other not in self._cache and other not in self._inflight:
+            # Saves asking the origin that answered again when its own URLs come up.
+            self._keep(other, replace(rules, origin=other, answered_by=None))
+        return rules
+
+    def _keep(self, origin: str, rules: RobotsRules) -> None:
         if self._gates is not None:
             self._gates.set_crawl_delay(urlsplit(origin).hostname or "", rules.crawl_delay(self.token))
         self._cache[origin] = rules
         self._cache.move_to_end(origin)
         while len(self._cache) > _MAX_ORIGINS:
             self._cache.popitem(last=False)
-        return rules
 
     def _penalise(self, host: str, retry_after: str | None = None) -> None:
         if self._gates is not None:
@@ -246,6 +256,14 @@ class RobotsPolicy:
             return RobotsRules(
                 origin, "disallow_all", None, now, now + settings.robots_retry_s, exc.error_class
             )
+        rules = self._from_response(origin, response)
+        final = urlsplit(response.final_url)
+        if final.path == "/robots.txt" and not final.query:
+            rules = replace(rules, answered_by=origin_of(response.final_url))
+        return rules
+
+    def _from_response(self, origin: str, response: FetchResponse) -> RobotsRules:
+        settings = self.settings
         now = self._clock.now()
         status = response.status
         if status == 429 or status >= 500:

@@ -17,8 +17,8 @@ class CrawlerSettings:
     resolve: dict[str, str] = field(
         default_factory=dict,
         metadata={
-            "doc": "Host to 'address:port' overrides, like curl's --resolve; the demo and tests "
-            "point fictional domains at the fixture web with it."
+            "doc": "Host (or 'host:port') to 'address:port' overrides, like curl's --resolve; "
+            "the demo and tests point fictional domains at the fixture web with it."
         },
     )
     allow_private_addresses: bool = field(
@@ -260,5 +260,54 @@ class CrawlerSettings:
             "max": 10,
             "doc": "Retries within one visit, after the host's back-off, when a connection "
             "fails or a response breaks off (other errors wait for the source's next try).",
+        },
+    )
+    # --- Scheme fallback (crawler/schemes.py) ---
+    scheme_recheck_s: float = field(
+        default=7 * 86_400.0,
+        metadata={
+            "doc": "A host whose HTTPS failed to connect, handshake or verify is fetched over "
+            "plain HTTP; after this many seconds HTTPS is tried on it again.",
+            "gt": 0,
+            "max": 31_536_000,
+        },
+    )
+    # --- Request budget (crawler/budget.py) ---
+    page_budget_initial: float = field(
+        default=12.0,
+        metadata={
+            "doc": "Requests per host and pass that may find nothing new (a 404, a duplicate, a "
+            "listing), for a host not crawled before; a visit that stores a new article gives "
+            "its request back, and articles listed by the site's feeds and sitemaps are always "
+            "visited. Pages left when it is spent wait for the next pass.",
+            "max_field": "page_budget_max",
+            "gt": 0,
+        },
+    )
+    page_budget_min: float = field(
+        default=4.0,
+        metadata={
+            "doc": "Smallest budget a host keeps: it halves after a pass in which fewer than a "
+            "fifth of its budgeted visits found new articles.",
+            "gt": 0,
+            "max_field": "page_budget_max",
+        },
+    )
+    page_budget_max: float = field(
+        default=400.0,
+        metadata={
+            "doc": "Largest budget a host reaches: it grows by half after a pass in which at "
+            "least half of its budgeted visits found new articles.",
+            "gt": 0,
+            "max": 100_000,
+        },
+    )
+    page_budget_defer_s: float = field(
+        default=43_200.0,
+        metadata={
+            "doc": "Seconds a page waits when its host's budget for the pass is spent (until "
+            "the next pass); a crawl that keeps going (the daemon) starts a new pass this often.",
+            "gt": 0,
+            "max": 31_536_000,
         },
     )

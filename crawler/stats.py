@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_HOSTS_LISTED = 200  # hosts named in a run's stored summary
+
 
 @dataclass
 class CrawlStats:
@@ -24,9 +26,13 @@ class CrawlStats:
     hops_borrowed: int = 0  # redirect targets' hosts leased for a visit (shared frontier)
     hop_waits: int = 0  # times a visit waited for such a host to be free
     deferred: int = 0  # visits put off because that host stayed busy (not errors)
+    budget_deferred: int = 0  # pages left for the next pass: their host's budget was spent
     bytes: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
+    # Hosts fetched over plain HTTP (HTTPS refused or no TLS), and hosts whose certificate
+    # does not verify (crawler/schemes.py): named in the summary, for the site's owner.
+    schemes: dict[str, list[str]] = field(default_factory=dict)
 
     def fetched(self, host: str, size: int) -> None:
         self.hosts.add(host)
@@ -63,8 +69,11 @@ class CrawlStats:
             "hops_borrowed": self.hops_borrowed,
             "hop_waits": self.hop_waits,
             "deferred": self.deferred,
+            "budget_deferred": self.budget_deferred,
             "bytes": self.bytes,
             "errors": dict(sorted(self.errors.items())),
+            "http_only_hosts": self.schemes.get("http_only", [])[:MAX_HOSTS_LISTED],
+            "broken_certificate_hosts": self.schemes.get("broken_certificate", [])[:MAX_HOSTS_LISTED],
             "elapsed_s": round(self.elapsed_s, 3),
             "pages_per_s": round(self.pages_per_s, 2),
         }
@@ -75,6 +84,16 @@ class CrawlStats:
             f"hosts={len(self.hosts)} fetches={self.fetches} pages={self.pages} "
             f"documents={self.documents} feed_entries={self.feed_entries} "
             f"not_modified={self.not_modified} unchanged={self.unchanged} "
+            f"budget_deferred={self.budget_deferred} "
             f"bytes={self.bytes} pages/s={self.pages_per_s:.1f} "
             f"errors={self.error_count} ({errors})"
+            f"{_hosts_named('http_only', self.schemes.get('http_only', []))}"
+            f"{_hosts_named('broken_certificate', self.schemes.get('broken_certificate', []))}"
         )
+
+
+def _hosts_named(label: str, hosts: list[str], shown: int = 5) -> str:
+    if not hosts:
+        return ""
+    more = f" +{len(hosts) - shown} more" if len(hosts) > shown else ""
+    return f" {label}={len(hosts)} ({', '.join(hosts[:shown])}{more})"

@@ -88,6 +88,17 @@ class FetchLogEntry:
 
 
 @dataclass(frozen=True)
+class HostScheme:
+    """The scheme that answers on a host ('https' | 'http'), why HTTPS was given up (for
+    'http'), and when that was last found out."""
+
+    host: str
+    scheme: str
+    reason: str | None
+    checked_at: float
+
+
+@dataclass(frozen=True)
 class HostState:
     host: str
     next_allowed_at: float
@@ -133,6 +144,10 @@ class FrontierRepository(Protocol):
         self, host: str, *, ok: bool, backoff_until: float = 0.0, crawl_delay: float | None = None
     ) -> None: ...
     async def record_crawl_delay(self, host: str, seconds: float | None) -> None: ...
+    async def host_schemes(self, hosts: Iterable[str] | None = None) -> list[HostScheme]: ...
+    async def record_schemes(self, states: Sequence[HostScheme]) -> None: ...
+    async def page_budgets(self) -> dict[str, float]: ...
+    async def record_page_budgets(self, budgets: dict[str, float]) -> None: ...
     async def error_counts(self, since: float = 0.0) -> dict[str, int]: ...
     async def fetch_log(self, limit: int = 100) -> list[FetchLogEntry]: ...
 
@@ -407,6 +422,46 @@ class SqliteFrontierRepository:
             " ON CONFLICT(host) DO UPDATE SET crawl_delay = excluded.crawl_delay",
             (host, seconds),
         )
+
+    async def host_schemes(self, hosts: Iterable[str] | None = None) -> list[HostScheme]:
+        """The scheme known for every host (or for ``hosts``); hosts never tried are absent."""
+        rows = await self.db.fetchall(
+            "SELECT host, scheme, scheme_reason, scheme_checked_at FROM hosts"
+            " WHERE scheme IS NOT NULL ORDER BY host"
+        )
+        wanted = None if hosts is None else {h.lower() for h in hosts}
+        return [
+            HostScheme(str(r[0]), str(r[1]), r[2], float(r[3] or 0.0))
+            for r in rows
+            if wanted is None or str(r[0]) in wanted
+        ]
+
+    async def record_schemes(self, states: Sequence[HostScheme]) -> None:
+        """Remember which scheme answers on each host, for the next passes and workers."""
+        if not states:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO hosts(host, scheme, scheme_reason, scheme_checked_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(host) DO UPDATE SET scheme = excluded.scheme,"
+                " scheme_reason = excluded.scheme_reason, scheme_checked_at = excluded.scheme_checked_at",
+                [(s.host, s.scheme, s.reason, s.checked_at) for s in states],
+            )
+
+    async def page_budgets(self) -> dict[str, float]:
+        """Each host's page budget per pass, as the last pass left it."""
+        rows = await self.db.fetchall("SELECT host, page_budget FROM hosts WHERE page_budget IS NOT NULL")
+        return {str(r[0]): float(r[1]) for r in rows}
+
+    async def record_page_budgets(self, budgets: dict[str, float]) -> None:
+        if not budgets:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO hosts(host, page_budget) VALUES (?, ?)"
+                " ON CONFLICT(host) DO UPDATE SET page_budget = excluded.page_budget",
+                sorted(budgets.items()),
+            )
 
     async def error_counts(self, since: float = 0.0) -> dict[str, int]:
         rows = await self.db.fetchall(

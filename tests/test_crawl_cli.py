@@ -29,7 +29,8 @@ def test_sources_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str
     _crawl_into(db)
     assert cli(["--db", str(db), "sources", "https://WWW.Contoso.com/", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert listing and all(set(s) == {"url", "kind", "status", "last_fetched", "documents"} for s in listing)
+    keys = {"url", "kind", "status", "last_fetched", "scheme", "documents"}
+    assert listing and all(set(s) == keys for s in listing)
     assert all(set(d) == {"url", "title", "published"} for s in listing for d in s["documents"])
     feed = next(s for s in listing if s["url"] == "http://www.contoso.com/blog/feed.xml")
     assert feed["kind"] == "feed" and feed["status"] == "active"

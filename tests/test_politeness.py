@@ -15,7 +15,8 @@ import pytest
 
 from crawler.errors import ConnectFailed, HostDeferred
 from crawler.fetch import FetchLimits, FetchResponse, HttpFetcher
-from crawler.politeness import HopSlot, HostGates, parse_retry_after
+from crawler.politeness import HopSlot, HostGates
+from crawler.retry_after import parse_retry_after
 from crawler.robots import RobotsPolicy
 from crawler.settings import CrawlerSettings
 from tests.test_fetch_support import LoopbackHttp, Request, send
@@ -237,15 +238,15 @@ async def test_max_wait_defers_instead_of_blocking_a_worker() -> None:
     [("0", 0.0), ("17", 17.0), (3.5, 3.5), ("soon", None), ("", None), (None, None), ("-5", None)],
 )
 def test_parse_retry_after(value: str | float | None, expected: float | None) -> None:
-    assert parse_retry_after(value) == expected
+    assert parse_retry_after(value, cap_s=3600.0) == expected
 
 
 def test_parse_retry_after_http_dates() -> None:
     now = 1_800_000_000.0
     past = email.utils.formatdate(now - 60, usegmt=True)
     future = email.utils.formatdate(now + 90, usegmt=True)
-    assert parse_retry_after(future, wall_now=now) == 90.0
-    assert parse_retry_after(past, wall_now=now) == 0.0
+    assert parse_retry_after(future, cap_s=3600.0, wall_now=now) == 90.0
+    assert parse_retry_after(past, cap_s=3600.0, wall_now=now) == 0.0
 
 
 class _RobotsFetcher:

@@ -13,7 +13,7 @@ import pytest
 
 from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
 from storage.documents import NewDocument
-from storage.frontier import FetchLogEntry, FetchOutcome, NewSource
+from storage.frontier import FetchLogEntry, FetchOutcome, HostScheme, NewSource
 from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.store import Store, open_store
 from storage.views import CustomerFilter, SqliteViewQueries
@@ -274,6 +274,25 @@ async def test_frontier_host_state(any_store: Store) -> None:
         [FetchLogEntry("https://h.example/", "h.example", 5.0, 1.0, error_class="timeout")]
     )
     assert await any_store.frontier.error_counts() == {"timeout": 1}
+
+
+async def test_frontier_host_schemes_and_page_budgets(any_store: Store) -> None:
+    frontier = any_store.frontier
+    await frontier.record_crawl_delay("plain.example", 2.0)  # a host row that exists already
+    await frontier.record_schemes(
+        [HostScheme("plain.example", "http", "tls", 10.0), HostScheme("secure.example", "https", None, 11.0)]
+    )
+    await frontier.record_schemes([HostScheme("plain.example", "http", "certificate", 20.0)])
+    assert await frontier.host_schemes() == [
+        HostScheme("plain.example", "http", "certificate", 20.0),
+        HostScheme("secure.example", "https", None, 11.0),
+    ]
+    assert [s.host for s in await frontier.host_schemes({"secure.example"})] == ["secure.example"]
+    state = await frontier.host_state("plain.example")
+    assert state is not None and state.crawl_delay == 2.0  # the rest of the row is kept
+    await frontier.record_page_budgets({"plain.example": 6.0, "new.example": 18.0})
+    await frontier.record_page_budgets({"plain.example": 3.0})
+    assert await frontier.page_budgets() == {"plain.example": 3.0, "new.example": 18.0}
 
 
 async def test_documents_store_once(any_store: Store) -> None:

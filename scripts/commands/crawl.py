@@ -106,12 +106,15 @@ async def open_crawler(
     from crawler.fetch import FetchLimits, HttpFetcher
     from crawler.loop import Crawler
     from crawler.politeness import HostGates
+    from crawler.schemes import SchemeFallbackFetcher, SchemeMemory
 
     crawler_settings = settings.crawler
     if domains is None:
         domains = {c.customer_id: c.domain for c in await store.customers.all()}
     http = HttpFetcher(crawler_settings, FetchLimits.from_settings(crawler_settings))
-    fetcher = wrap_fetcher(http) if wrap_fetcher is not None else http
+    schemes = SchemeMemory(crawler_settings.scheme_recheck_s, clock)
+    # HTTPS first, plain HTTP where HTTPS cannot connect: for pages and robots.txt alike.
+    fetcher = SchemeFallbackFetcher(wrap_fetcher(http) if wrap_fetcher is not None else http, schemes)
     gates = HostGates(crawler_settings)
     robots = _robots_policy(crawler_settings, fetcher, gates)
     parser, close_parser = _parser(crawler_settings)
@@ -127,6 +130,7 @@ async def open_crawler(
             parser=parser,
             clock=clock,
             on_homepage=_technographics_hook(store, parser),
+            schemes=schemes,
         )
     finally:
         await close_parser()

@@ -1,8 +1,10 @@
 """`ascent sources DOMAIN [--json]`: the sources and documents known for a customer domain.
 
-JSON (SPEC §10): ``[{"url", "kind", "status", "last_fetched", "documents": [{"url", "title",
-"published"}]}]`` — one object per source, each with the latest version of every document
-found through it. ``last_fetched`` is ISO 8601 UTC or null. Exit 3 for an unknown domain.
+JSON (SPEC §10): ``[{"url", "kind", "status", "last_fetched", "scheme", "documents": [{"url",
+"title", "published"}]}]`` — one object per source, each with the latest version of every
+document found through it. ``last_fetched`` is ISO 8601 UTC or null; ``scheme`` is the scheme
+that answers on the source's host (``https``, ``http`` when HTTPS fails there, null before
+the host was tried). Exit 3 for an unknown domain.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ async def _sources(args: argparse.Namespace) -> int:
 async def source_listing(store: Any, customer_id: str) -> list[dict[str, Any]]:
     """The SPEC §10 structure for one customer (also used by the web UI and tests)."""
     sources = await store.frontier.by_customer(customer_id)
+    schemes = {s.host: s.scheme for s in await store.frontier.host_schemes({s.host for s in sources})}
     documents = await store.documents.by_customer(customer_id)
     latest: dict[tuple[int | None, str, str], Any] = {}
     for doc in documents:  # oldest first: later versions replace earlier ones
@@ -77,6 +80,7 @@ async def source_listing(store: Any, customer_id: str) -> list[dict[str, Any]]:
                 "kind": source.kind,
                 "status": source.status,
                 "last_fetched": _iso(source.last_fetched_at),
+                "scheme": schemes.get(source.host.lower()),
                 "documents": [{"url": d.url, "title": d.title, "published": d.published} for d in docs],
             }
         )
