@@ -653,7 +653,7 @@ def get_classifier(
     embedder: Embedder,
     *,
     examples_dir: str = "",
-    method: str = "head",
+    method: str = "svm+kw",
     target_precision: float = 0.9,
     min_confidence: float = 0.5,
     threshold_policy: str = "f1",
