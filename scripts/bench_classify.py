@@ -65,7 +65,7 @@ def make_pages(documents: int, sentences: int, seed: int) -> list[tuple[str, byt
 async def bench(documents: int, sentences: int, batch_size: int, rounds: int = 3) -> dict[str, Any]:
     settings = SignalSettings(batch_size=batch_size, documents_per_batch=64)
     embedder = load_embedder(settings.model, batch_size)
-    classifier = get_classifier(embedder)
+    classifier = get_classifier(embedder, method=settings.classifier)
     embedder.encode(["warm up the model"] * 8)
     with tempfile.TemporaryDirectory() as tmp:
         store = await open_store(Path(tmp) / "bench.db")

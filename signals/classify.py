@@ -704,7 +704,7 @@ def get_classifier(
 HEAD_METHOD = "head"
 # svm+kw first; the passages it calls none go to the head, which may still call them events
 # when it is sure.
-RESCUED_METHOD = "svm+kw|head"
+RESCUED_METHOD = "svm+kw+head"
 # How sure: 0.9 is the head's lowest event threshold at which at most ~10 % of business and
 # tech news leads (BBC, AG News: mostly no event of our types) become signals, on predictions
 # of heads that never saw them (scripts/eval_real.py); on the fixture web's pages 0.9 still let

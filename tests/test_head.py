@@ -138,7 +138,7 @@ def run_stdin(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("classifier", ["head", "svm+kw", "svm+kw|head"])
+@pytest.mark.parametrize("classifier", ["head", "svm+kw", "svm+kw+head"])
 def test_stdin_json_adds_top_three_scores(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, classifier: str
 ) -> None:
