@@ -8,7 +8,9 @@ source), and its event threshold is chosen on the other sources' predictions. Th
 measure-only sources (google-jobs, reuters, agnews) are scored by the head fitted on every
 fit-able source, i.e. the shipped one. Precision and recall count ``weak: false`` rows only,
 except the event-vs-none flag of fintext (the source's own event/non-event judgement).
-``--baseline`` also scores the previous classifier (svm+kw fitted on our examples only).
+``--baseline`` also scores svm+kw fitted on our examples only, and the default svm+kw+head
+(svm+kw, then the head's leave-one-source-out predictions where svm+kw says none and
+P(event) >= 0.95).
 
 Units: a sentence or paragraph as itself; a document as its title + first paragraph
 ("lead"); a job ad also as its first 300 characters and as its whole text; a biotech-news
