@@ -339,8 +339,10 @@ def test_classify_stdin_json_contract(
     assert rows[1]["signal_type"] == NONE and rows[1]["areas"] == []
     assert rows[2]["signal_type"] == "competitor_tech" and rows[2]["areas"] == ["M365"]
     for row in rows:
-        assert set(row) == {"text", "signal_type", "confidence", "areas", "explanation"}
-        assert set(row["explanation"]) == {"key_phrase", "nearest_examples", "why_now"}
+        assert set(row) == {"text", "signal_type", "confidence", "areas", "explanation", "scores"}
+        assert {"key_phrase", "nearest_examples", "why_now"} <= set(row["explanation"])
+        assert set(row["explanation"]) <= {"key_phrase", "nearest_examples", "why_now", "runner_up"}
+        assert row["scores"][0]["probability"] >= row["scores"][-1]["probability"]
 
 
 def test_classify_stdin_survives_hostile_input(
@@ -362,6 +364,7 @@ def test_classify_stdin_survives_hostile_input(
     for row in rows:
         assert row["signal_type"] in default_taxonomy().labels
         assert 0.0 <= row["confidence"] <= 1.0
-        assert set(row["explanation"]) == {"key_phrase", "nearest_examples", "why_now"}
+        assert {"key_phrase", "nearest_examples", "why_now"} <= set(row["explanation"])
+        assert all(0.0 <= s["probability"] <= 1.0 for s in row["scores"])
         assert len(row["text"]) <= 2000
     assert rows[0]["signal_type"] == NONE and rows[0]["text"] == ""

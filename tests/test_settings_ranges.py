@@ -21,7 +21,7 @@ import pytest
 
 from scripts.settings import Settings, SettingsError, load_settings
 from scripts.settings_checks import declares_range
-from signals.classify import METHODS
+from signals.classify import HEAD_METHOD, METHODS, RESCUED_METHOD
 from signals.settings import CLASSIFIERS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,7 +162,7 @@ def test_a_cell_map_that_is_not_the_matrix_names_the_file(tmp_path: Path) -> Non
 
 
 def test_classifier_choices_are_the_implemented_methods() -> None:
-    assert set(CLASSIFIERS) == set(METHODS)
+    assert set(CLASSIFIERS) == {*METHODS, HEAD_METHOD, RESCUED_METHOD}
 
 
 def test_environment_garbage_names_the_variable() -> None:

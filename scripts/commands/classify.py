@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 NAME = "classify"
@@ -22,6 +22,11 @@ STDIN_CHUNK_CHARS = 64_000
 # symbol soup) is answered "none" without the model: such text has no signal, and it is the
 # slowest kind to embed (every odd character is a token of its own).
 MIN_LETTER_SHARE = 0.5
+# Labels listed under "scores" per passage.
+TOP_SCORES = 3
+# The explanation names the runner-up when its probability is at least this share of the
+# winner's: the passage could well have been read the other way.
+CLOSE_RUNNER_UP = 0.5
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -100,18 +105,37 @@ def _classify_stdin(args: argparse.Namespace, settings: Any) -> int:
         # nearest examples cost milliseconds a line): the rest are "none" at once.
         filled = [i for i, t in enumerate(texts) if _worth_classifying(t)]
         lines = [texts[i] for i in filled]
-        found = (
-            classify_texts(lines, embedder.encode(lines), classifier, encode=embedder.encode) if lines else []
-        )
-        by_line = dict(zip(filled, found, strict=True))
+        found: dict[int, tuple[Any, Any]] = {}
+        if lines:
+            vectors = embedder.encode(lines)
+            results = classify_texts(lines, vectors, classifier, encode=embedder.encode)
+            rows = classifier.probabilities(vectors, lines)
+            found = dict(zip(filled, zip(results, rows, strict=True), strict=True))
         for index, text in enumerate(texts):
-            result = by_line.get(index) or dataclasses.replace(_empty(None), text=text)
+            result, row = found.get(index) or (dataclasses.replace(_empty(None), text=text), None)
             if args.json:
-                out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+                line = with_scores(result.as_json(), classifier.labels, row)
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
             else:
                 out.write(f"{result.signal_type}\t{result.confidence:.2f}\t{text}\n")
         out.flush()
     return 0
+
+
+def with_scores(line: dict[str, Any], labels: Sequence[str], probabilities: Any) -> dict[str, Any]:
+    """The passage's JSON with ``scores`` (the most probable labels, best first) and, when
+    the runner-up came close to the emitted label, ``explanation.runner_up``."""
+    if probabilities is None:  # a line never sent to the model (empty, noise): nothing
+        line["scores"] = [{"label": "none", "probability": 1.0}]
+        return line
+    order = sorted(range(len(labels)), key=lambda i: -float(probabilities[i]))[:TOP_SCORES]
+    line["scores"] = [{"label": labels[i], "probability": round(float(probabilities[i]), 4)} for i in order]
+    emitted = line["signal_type"]
+    others = [s for s in line["scores"] if s["label"] != emitted]
+    mine = next((s["probability"] for s in line["scores"] if s["label"] == emitted), line["confidence"])
+    if others and others[0]["probability"] >= CLOSE_RUNNER_UP * max(mine, 1e-9):
+        line["explanation"]["runner_up"] = others[0]
+    return line
 
 
 def _empty(result: Any) -> Any:
