@@ -23,17 +23,19 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 COMPANIES = 4
 MAX_SECONDS = 120.0
 
+HOSTILE_CUSTOMER = "H00001"
+
 
 def _with_hostile_customers(normal_csv: Path, hostile: list[dict[str, str]], target: Path) -> Path:
-    """The world's customers plus one customer per hostile endpoint (its host as domain)."""
+    """The world's customers plus one customer owning every hostile endpoint: they share one
+    registrable domain (badhost.com), and one domain is one customer."""
     with normal_csv.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     template = rows[0]
-    for number, entry in enumerate(hostile, 1):
-        row = dict(template)
-        row.update(CustomerID=f"H{number:05d}", AccountName=f"Hostile {entry['name']}", Domain=entry["host"])
-        row["PartnerID"], row["PartnerName"] = "", ""
-        rows.append(row)
+    row = dict(template)
+    row.update(CustomerID=HOSTILE_CUSTOMER, AccountName="Hostile endpoints", Domain=hostile[0]["host"])
+    row["PartnerID"], row["PartnerName"] = "", ""
+    rows.append(row)
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(template))
         writer.writeheader()
@@ -49,8 +51,8 @@ async def _add_hostile_sources(db: Path, prep: Prepared, hostile: list[dict[str,
     async with store:
         added = await store.frontier.add_sources(
             [
-                NewSource(f"H{number:05d}", entry["url"], entry["host"], "homepage")
-                for number, entry in enumerate(hostile, 1)
+                NewSource(HOSTILE_CUSTOMER, entry["url"], entry["host"], "homepage")
+                for entry in hostile
             ]
         )
     assert added == len(hostile)
@@ -95,8 +97,8 @@ def test_hostile_hosts_do_not_starve_normal_sites(tmp_path: Path) -> None:
         )
         imported = run_ascent(mixed, prep.config, "import", "customers", str(customers))
         assert imported.returncode == 0, imported.stdout + imported.stderr
-        # Customer domains are stored as registrable domains (badhost.com), so each hostile
-        # endpoint is added to the frontier as its customer's source.
+        # The customer's domain is stored as the registrable domain (badhost.com), so each
+        # hostile endpoint is added to the frontier as one of its sources.
         asyncio.run(_add_hostile_sources(mixed, prep, hostile))
         began, mixed_wall = _crawl(mixed, prep.config)
         mixed_finish = _normal_finish(mixed, began, normal_hosts)
