@@ -6,8 +6,10 @@ the team, the tools and the company, which is where a passage classifier goes wr
 a sales role that mentions the security team is no security hire. So a job ad is typed by its
 title. The word lists follow the taxonomy's descriptions (signals/taxonomy.toml): security
 roles but not guarding; IT, cloud, data, developer and AI roles; sales and customer-service
-teams; finance, accounting, procurement and operations management. Families are tried in that
-order, so a "Security Engineer" is a security hire and a "Sales Engineer" a sales hire.
+teams and partner (channel) management; finance, accounting, procurement and operations:
+supply chain, manufacturing, planning and administration (the back office the taxonomy's
+hiring_finance stands for). Families are tried in that order, so a "Security Engineer" is a
+security hire and a "Sales Engineer" a sales hire.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ _FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(sales|salesperson|account (executive|manager|director|representative|exec)s?|"
             r"business development|customer (success|service|support|care|experience)|"
             r"client (services|success|service)|inside sales|sdr|bdr|key account|"
-            r"partner (manager|development|sales)|channel (manager|sales|partner)|presales|"
+            r"partner (manager|development|sales)|partnerships|channel (manager|sales|partner)|presales|"
             r"pre sales|support (specialist|representative|agent|advisor|associate)|"
             r"call cent(er|re)|telesales|account management)\b"
         ),
@@ -46,7 +48,9 @@ _FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(finance|financial|accountant|accounting|accounts (payable|receivable)|"
             r"bookkeep\w*|controller|comptroller|payroll|treasury|treasurer|tax|audit|auditor|"
             r"fp&a|cfo|credit control\w*|billing|procurement|purchasing|buyer|sourcing|"
-            r"supply chain|logistics|operations manager|actuary|actuarial|underwriter)\b"
+            r"supply chain|logistics|operations manager|actuary|actuarial|underwriter|"
+            r"manufacturing|commodity|materials|(demand|supply|capacity|inventory|production) "
+            r"(planner|planning)|administrative|executive assistant)\b"
         ),
     ),
     (
