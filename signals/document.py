@@ -5,7 +5,7 @@ Passages are classified one by one; a page is more than its sentences:
 
 - **The page's kind** (``page_kind``): a job ad, a news story or blog post, a forum thread, or
   another page, from the source kind the crawler stored, the URL and the page's schema.org
-  types.
+  types; a feed entry is never a story (the story's own page carries its headline).
 - **A job ad** (a ``JobPosting``, or a careers page whose title is one role) is a hiring
   signal typed by the role's title (``signals/roles.py``), or no hiring signal at all for a
   role the taxonomy has no type for; the passages' own hiring guesses are replaced by it.
@@ -73,7 +73,9 @@ def page_kind(
         return JOB_AD
     if source_kind == "forum":
         return FORUM
-    if structured.articles or document_kind == "feed_entry" or source_kind in _HEADLINE_SOURCES:
+    # A feed entry's title is the feed's (a social post's is its first words cut short), and
+    # the story's own page, which the crawler fetches too, carries the headline.
+    if document_kind != "feed_entry" and (structured.articles or source_kind in _HEADLINE_SOURCES):
         return ARTICLE
     return OTHER
 
@@ -176,7 +178,13 @@ def _add_job_ad(
     labels: Sequence[str],
     floor: float,
 ) -> None:
-    evidence = _evidence(body, role_type, labels, floor) or headline
+    # the ad's sentence about hiring, even when the passage classifier mistyped its role
+    mistyped = [c for c in body if c.label in HIRING_TYPES]
+    evidence = (
+        _evidence(body, role_type, labels, floor)
+        if any(c.label == role_type for c in body) or not mistyped
+        else max(mistyped, key=lambda c: (c.confidence, -c.position))
+    ) or headline
     if evidence is None:
         return
     confidence = max(ROLE_TITLE_CONFIDENCE, evidence.confidence if evidence.label == role_type else 0.0)
