@@ -46,6 +46,7 @@ STYLES = frozenset(
         "product_page",
         "financial",
         "event",
+        "notice",
     }
 )
 FIELDS = frozenset({"text", "label", "style", "split"})
