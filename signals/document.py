@@ -40,8 +40,9 @@ HIRING_TYPES = frozenset({"hiring_tech", "hiring_security", "hiring_sales", "hir
 _HEADLINE_SOURCES = frozenset({"newsroom", "blog"})
 # How many body passages make the lead a headline may agree with.
 LEAD_PASSAGES = 3
-# Confidence of a job ad's hiring type read from its title: the share of job ads typed right
-# by their title on real ads (BENCHMARKS.md, scripts/eval_documents.py).
+# Confidence of a job ad's hiring type read from its title: a fixed prior (a title names the
+# role more reliably than any sentence of the ad), not fitted; how often it is right on real
+# ads is measured by scripts/eval_documents.py (BENCHMARKS.md).
 ROLE_TITLE_CONFIDENCE = 0.9
 
 
