@@ -249,9 +249,14 @@ class VectorCache:
         return np.stack([self.vectors[h] for h in hashes])
 
     def save(self) -> None:
+        """Writes the cache, merged with what another run saved meanwhile."""
         if not self.added:
             return
         CACHE.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            with np.load(self.path) as data:
+                for digest, vector in zip(data["hashes"].tolist(), data["vectors"], strict=True):
+                    self.vectors.setdefault(digest, vector)
         hashes = np.array(list(self.vectors))
         np.savez(
             self.path.with_suffix(".tmp.npz"), hashes=hashes, vectors=np.stack(list(self.vectors.values()))
