@@ -349,6 +349,30 @@ def predict_end_to_end(
     return [by_path.get(page_path(source, document), set()) for document in documents]
 
 
+def evaluate_in_process(
+    source: Source,
+    args: argparse.Namespace,
+    variants: Sequence[SignalSettings],
+    settings: SignalSettings,
+    models: tuple[object, object],
+    cache: VectorCache,
+    sweep: dict[str, list[float]],
+) -> None:
+    """Scores one source through the product's functions in this process (and the sweep)."""
+    documents = read_documents(source.name, args.limit)
+    started = time.perf_counter()
+    predicted = predict_in_process(
+        source, documents, jsonld=not args.no_jsonld, variants=variants, models=models, cache=cache
+    )
+    cache.save()
+    if args.sweep:
+        sweep[source.name] = [micro_f1(source, documents, one) for one in predicted]
+    tally = Tally()
+    for document, types in zip(documents, predicted[list(variants).index(settings)], strict=True):
+        judge(source, document, types, tally)
+    print("\n".join(report(source, tally, f"in process, {time.perf_counter() - started:.0f} s")))
+
+
 def print_sweep(sweep: dict[str, list[float]], variants: Sequence[SignalSettings]) -> None:
     """Micro-F1 of every variant per source, and the folds: the variant chosen on the other
     news source(s), scored on each one (nothing chosen on the source it is scored on)."""
@@ -377,6 +401,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="documents per source (an even spread)")
     parser.add_argument("--no-jsonld", action="store_true", help="publish pages without schema.org data")
     parser.add_argument("--sweep", action="store_true", help="score the document settings' grid, by fold")
+    parser.add_argument("--e2e-only", action="store_true", help="only the end-to-end crawl (with --e2e N)")
     parser.add_argument("--e2e", type=int, default=0, help="also crawl N documents per source end to end")
     args = parser.parse_args(list(argv) if argv is not None else None)
     if not DATA.exists():
@@ -397,22 +422,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     sweep: dict[str, list[float]] = {}
     for name in names:
         source = SOURCES[name]
-        documents = read_documents(name, args.limit)
-        started = time.perf_counter()
-        predicted = predict_in_process(
-            source, documents, jsonld=jsonld, variants=variants, models=(embedder, classifier), cache=cache
-        )
-        cache.save()
-        if args.sweep:
-            sweep[name] = [micro_f1(source, documents, one) for one in predicted]
-        tally = Tally()
-        for document, types in zip(
-            documents,
-            predicted[variants.index(settings)] if settings in variants else predicted[0],
-            strict=True,
-        ):
-            judge(source, document, types, tally)
-        print("\n".join(report(source, tally, f"in process, {time.perf_counter() - started:.0f} s")))
+        if not args.e2e_only:
+            evaluate_in_process(source, args, variants, settings, (embedder, classifier), cache, sweep)
         if args.e2e:
             subset = read_documents(name, args.e2e)
             started = time.perf_counter()
