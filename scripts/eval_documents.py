@@ -12,8 +12,8 @@ document decision (``signals.pipeline.prepare_document`` and ``page_signals``).
 
 Scored per source on the types the source labels (CASIE labels security incidents only;
 biotech-news its eight event types and hiring of any kind; google-jobs the four hiring
-types, a role we have no type for being ``none``): per type precision/recall/F1, micro-F1 over those types and, for job
-ads, role-typing accuracy (the hiring type, or none, equals the label). reuters, bbc and
+types, a role we have no type for being ``none``): per type precision/recall/F1, micro-F1
+over those types and, for job ads, role-typing accuracy (the hiring type, or none, equals the label). reuters, bbc and
 agnews are measure-only and weak (their "none" includes untagged events): reuters is scored
 on merger_acquisition, bbc/agnews report how many pages gave any signal. Nothing in the
 document decision is fitted on any source (``agreement_min_confidence`` and the role word
