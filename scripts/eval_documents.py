@@ -13,11 +13,13 @@ document decision (``signals.pipeline.prepare_document`` and ``page_signals``).
 Scored per source on the types the source labels (CASIE labels security incidents only;
 biotech-news its eight event types and hiring of any kind; google-jobs the four hiring
 types, a role we have no type for being ``none``): per type precision/recall/F1, micro-F1
-over those types and, for job ads, role-typing accuracy (the hiring type, or none, equals the label). reuters, bbc and
-agnews are measure-only and weak (their "none" includes untagged events): reuters is scored
-on merger_acquisition, bbc/agnews report how many pages gave any signal. Nothing in the
-document decision is fitted on any source (``agreement_min_confidence`` and the role word
-lists are fixed a priori); the passage classifier's own fitting is whatever
+over those types and, for job ads, role-typing accuracy (the hiring type, or none, equals
+the label). reuters, bbc and agnews are measure-only and weak (their "none" includes
+untagged events): reuters is scored on merger_acquisition, bbc/agnews report how many pages
+gave any signal. The role word lists are written from the taxonomy, not fitted; the two
+settings of the document decision (``article_lead_passages``, ``agreement_min_confidence``)
+are chosen by source folds with ``--sweep``: the value chosen on one news source is scored
+on the other, never on its own. The passage classifier's own fitting is whatever
 ``signals.classify`` ships (see docs/signals.md).
 
 ``--e2e N`` also publishes N documents per source as a newsroom (or careers) site on
