@@ -104,7 +104,16 @@ def embed_examples(
     texts = [e.text for e in examples]
     if not use_disk_cache:
         return embedder.encode(texts)
-    path = cache_dir() / f"example-vectors-{_safe(embedder.name)}.npz"
+    return embed_cached(texts, embedder, cache_dir() / f"example-vectors-{_safe(embedder.name)}.npz")
+
+
+# Texts embedded between two saves of a vector cache (a long first run keeps its progress).
+CACHE_SAVE_EVERY = 4096
+
+
+def embed_cached(texts: Sequence[str], embedder: Embedder, path: Path) -> np.ndarray:
+    """Vectors of ``texts``, read from and added to the cache file ``path`` (keyed by text
+    hash; one file per model), so only texts never seen before reach the model."""
     known: dict[str, np.ndarray] = {}
     if path.exists():
         try:
@@ -115,17 +124,21 @@ def embed_examples(
         except (OSError, ValueError, KeyError):
             known = {}
     hashes = [text_hash(t) for t in texts]
-    missing = list(dict.fromkeys(h for h in hashes if h not in known))
-    if missing:
-        by_hash = dict(zip(hashes, texts, strict=True))
-        fresh = embedder.encode([by_hash[h] for h in missing])
-        known.update(zip(missing, fresh, strict=True))
-        keys_out = np.array(list(known), dtype=str)
-        vectors_out = np.stack(list(known.values())).astype(np.float32)
-        _write_atomic(path, lambda f: np.savez(f, keys=keys_out, vectors=vectors_out))
+    by_hash = dict(zip(hashes, texts, strict=True))
+    missing = [h for h in by_hash if h not in known]
+    for start in range(0, len(missing), CACHE_SAVE_EVERY):
+        chunk = missing[start : start + CACHE_SAVE_EVERY]
+        known.update(zip(chunk, embedder.encode([by_hash[h] for h in chunk]), strict=True))
+        _save_vectors(path, known)
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([known[h] for h in hashes]).astype(np.float32)
+
+
+def _save_vectors(path: Path, known: dict[str, np.ndarray]) -> None:
+    keys = np.array(list(known), dtype=str)
+    vectors = np.stack(list(known.values())).astype(np.float32)
+    _write_atomic(path, lambda f: np.savez(f, keys=keys, vectors=vectors))
 
 
 def _write_atomic(path: Path, write: object) -> None:
@@ -404,9 +417,31 @@ class Prediction:
     top_probability: float
 
 
+def decide_two_stage(probs: np.ndarray, labels: Sequence[str], event_threshold: float) -> list[Prediction]:
+    """Joint probabilities → predictions, event first: a passage is a signal when
+    P(event) = 1 - P(none) reaches ``event_threshold``; its type is the most probable type
+    and its confidence that type's joint probability. ``none`` is told with P(none)."""
+    none_index = list(labels).index(NONE)
+    out = []
+    for row in probs:
+        top = int(np.argmax(row))
+        signal_row = row.copy()
+        signal_row[none_index] = -1.0
+        best = int(np.argmax(signal_row))
+        event = 1.0 - float(row[none_index])
+        if event >= event_threshold:
+            out.append(Prediction(labels[best], float(row[best]), labels[top], float(row[top])))
+        else:
+            out.append(Prediction(NONE, float(row[none_index]), labels[top], float(row[top])))
+    return out
+
+
 @dataclass
 class SignalClassifier:
-    """A fitted scorer with its temperature, per-type thresholds and training examples."""
+    """A fitted scorer with its temperature, per-type thresholds and training examples.
+
+    With ``event_threshold`` set (the shipped two-stage head) the decision is event first
+    (:func:`decide_two_stage`) and the per-type thresholds are not used."""
 
     labels: tuple[str, ...]
     method: str
@@ -417,6 +452,7 @@ class SignalClassifier:
     vectors: np.ndarray
     model_name: str = ""
     cv_report: dict[str, float] = field(default_factory=dict)
+    event_threshold: float | None = None
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -429,6 +465,8 @@ class SignalClassifier:
         return apply_temperature(self.scorer.predict_proba(vectors, cues, texts), self.temperature)
 
     def decide(self, probs: np.ndarray) -> list[Prediction]:
+        if self.event_threshold is not None:
+            return decide_two_stage(probs, self.labels, self.event_threshold)
         none_index = self.labels.index(NONE)
         out = []
         for row in probs:
@@ -615,16 +653,19 @@ def get_classifier(
     embedder: Embedder,
     *,
     examples_dir: str = "",
-    method: str = "svm+kw",
+    method: str = "head",
     target_precision: float = 0.9,
     min_confidence: float = 0.5,
     threshold_policy: str = "f1",
     persist: bool = True,
 ) -> SignalClassifier:
-    """The classifier fitted on the training examples, once per process (and kept in the
-    user cache folder between processes)."""
+    """The classifier of these settings, once per process: ``head`` is the shipped two-stage
+    head (fitted weights read from ``signals/head.npz``); any other method is fitted on the
+    training examples (and kept in the user cache folder between processes)."""
     with _lock:
         _embedders[id(embedder)] = embedder
+        if method == HEAD_METHOD:
+            return _cached_head(examples_dir, persist, id(embedder))
         return _cached_classifier(
             examples_dir,
             method,
@@ -634,3 +675,33 @@ def get_classifier(
             persist,
             id(embedder),
         )
+
+
+HEAD_METHOD = "head"
+
+
+@functools.cache
+def _cached_head(examples_dir: str, persist: bool, embedder_key: int) -> SignalClassifier:
+    """The shipped head around the examples that explanations quote (our own writing only)."""
+    from signals.head import TwoStageHead, shipped_head_path
+
+    embedder = _embedders[embedder_key]
+    head = TwoStageHead.load(shipped_head_path())
+    if head.model_name != embedder.name:
+        raise ValueError(
+            f"the shipped classifier head was fitted on {head.model_name} embeddings, not "
+            f"{embedder.name}: set [signals] classifier to svm+kw (fitted on the examples) or "
+            "refit the head with python -m scripts.fit_head"
+        )
+    examples = load_examples(examples_dir or None)
+    return SignalClassifier(
+        labels=head.labels,
+        method=HEAD_METHOD,
+        scorer=head,
+        temperature=1.0,
+        thresholds={label: head.event_threshold for label in head.type_ids},
+        examples=examples,
+        vectors=embed_examples(examples, embedder, use_disk_cache=persist),
+        model_name=embedder.name,
+        event_threshold=head.event_threshold,
+    )

@@ -156,11 +156,18 @@ def test_confidences_are_probabilities_and_thresholds_respected(classifier: Sign
     vectors = default_embedder().encode(texts)
     probs = classifier.probabilities(vectors, texts)
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-6)
-    for prediction in classifier.decide(probs):
+    none = classifier.labels.index(NONE)
+    assert classifier.event_threshold is not None, "the default is the shipped two-stage head"
+    for row, prediction in zip(probs, classifier.decide(probs), strict=True):
         assert 0.0 <= prediction.confidence <= 1.0
-        if prediction.label != NONE:
-            assert prediction.confidence >= classifier.thresholds[prediction.label]
-            assert prediction.confidence >= 0.5
+        event = 1.0 - row[none]
+        if prediction.label != NONE:  # an event, typed by its most probable type
+            assert event >= classifier.event_threshold
+            assert prediction.confidence == pytest.approx(row[classifier.labels.index(prediction.label)])
+            assert row[classifier.labels.index(prediction.label)] == max(np.delete(row, none))
+        else:
+            assert event < classifier.event_threshold
+            assert prediction.confidence == pytest.approx(row[none])
     assert set(classifier.thresholds) == set(default_taxonomy().ids)
 
 
@@ -339,8 +346,10 @@ def test_classify_stdin_json_contract(
     assert rows[1]["signal_type"] == NONE and rows[1]["areas"] == []
     assert rows[2]["signal_type"] == "competitor_tech" and rows[2]["areas"] == ["M365"]
     for row in rows:
-        assert set(row) == {"text", "signal_type", "confidence", "areas", "explanation"}
-        assert set(row["explanation"]) == {"key_phrase", "nearest_examples", "why_now"}
+        assert set(row) == {"text", "signal_type", "confidence", "areas", "explanation", "scores"}
+        assert {"key_phrase", "nearest_examples", "why_now"} <= set(row["explanation"])
+        assert set(row["explanation"]) <= {"key_phrase", "nearest_examples", "why_now", "runner_up"}
+        assert row["scores"][0]["probability"] >= row["scores"][-1]["probability"]
 
 
 def test_classify_stdin_survives_hostile_input(
@@ -362,6 +371,7 @@ def test_classify_stdin_survives_hostile_input(
     for row in rows:
         assert row["signal_type"] in default_taxonomy().labels
         assert 0.0 <= row["confidence"] <= 1.0
-        assert set(row["explanation"]) == {"key_phrase", "nearest_examples", "why_now"}
+        assert {"key_phrase", "nearest_examples", "why_now"} <= set(row["explanation"])
+        assert all(0.0 <= s["probability"] <= 1.0 for s in row["scores"])
         assert len(row["text"]) <= 2000
     assert rows[0]["signal_type"] == NONE and rows[0]["text"] == ""

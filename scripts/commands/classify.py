@@ -6,13 +6,18 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 NAME = "classify"
 HELP = "classify documents not yet classified into buying signals (or passages from stdin)"
 
 STDIN_CHUNK = 256
+# Labels listed under "scores" per passage.
+TOP_SCORES = 3
+# The explanation names the runner-up when its probability is at least this share of the
+# winner's: the passage could well have been read the other way.
+CLOSE_RUNNER_UP = 0.5
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -70,15 +75,33 @@ def _classify_stdin(args: argparse.Namespace, settings: Any) -> int:
         if filled:
             vectors[filled] = embedder.encode([texts[i] for i in filled])
         results = classify_texts(texts, vectors, classifier, encode=embedder.encode)
-        for text, result in zip(texts, results, strict=True):
+        probabilities = classifier.probabilities(vectors, texts)
+        for text, result, row in zip(texts, results, probabilities, strict=True):
             if not text:
                 result = _empty(result)
             if args.json:
-                out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+                line = with_scores(result.as_json(), classifier.labels, row if text else None)
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
             else:
                 out.write(f"{result.signal_type}\t{result.confidence:.2f}\t{text}\n")
         out.flush()
     return 0
+
+
+def with_scores(line: dict[str, Any], labels: Sequence[str], probabilities: Any) -> dict[str, Any]:
+    """The passage's JSON with ``scores`` (the most probable labels, best first) and, when
+    the runner-up came close to the emitted label, ``explanation.runner_up``."""
+    if probabilities is None:  # an empty line: certainly nothing
+        line["scores"] = [{"label": "none", "probability": 1.0}]
+        return line
+    order = sorted(range(len(labels)), key=lambda i: -float(probabilities[i]))[:TOP_SCORES]
+    line["scores"] = [{"label": labels[i], "probability": round(float(probabilities[i]), 4)} for i in order]
+    emitted = line["signal_type"]
+    others = [s for s in line["scores"] if s["label"] != emitted]
+    mine = next((s["probability"] for s in line["scores"] if s["label"] == emitted), line["confidence"])
+    if others and others[0]["probability"] >= CLOSE_RUNNER_UP * max(mine, 1e-9):
+        line["explanation"]["runner_up"] = others[0]
+    return line
 
 
 def _empty(result: Any) -> Any:
