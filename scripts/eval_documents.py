@@ -48,6 +48,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from signals.classify import SignalClassifier
+from signals.embed import Embedder
 from signals.settings import SignalSettings
 from signals.taxonomy import NONE
 
@@ -373,6 +375,30 @@ def evaluate_in_process(
     print("\n".join(report(source, tally, f"in process, {time.perf_counter() - started:.0f} s")))
 
 
+# The group each document-level source belongs to in the head's fitting data (scripts/devset.py).
+HEAD_GROUPS = {"casie-documents": "casie", "biotech-news": "biotech-news"}
+
+
+def head_without(source: str, embedder: Embedder, shipped: SignalClassifier) -> SignalClassifier:
+    """The shipped two-stage head refitted without ``source``'s group (its event threshold
+    kept), so a source the head was fitted on is scored by a head that never saw it."""
+    import dataclasses
+
+    from scripts import devset
+    from scripts.fit_head import Table, fit, fittable, load_all
+
+    group = HEAD_GROUPS.get(source)
+    if group is None:
+        return shipped
+    _, example_rows, units, unit_rows = load_all(embedder)
+    train = Table.concat([example_rows, unit_rows.select(fittable(unit_rows, units, leave_out=group))])
+    head = fit(train)
+    head.event_threshold = shipped.event_threshold or 0.5
+    head.model_name = embedder.name
+    assert group in devset.FITTABLE
+    return dataclasses.replace(shipped, scorer=head)
+
+
 def print_sweep(sweep: dict[str, list[float]], variants: Sequence[SignalSettings]) -> None:
     """Micro-F1 of every variant per source, and the folds: the variant chosen on the other
     news source(s), scored on each one (nothing chosen on the source it is scored on)."""
@@ -401,6 +427,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="documents per source (an even spread)")
     parser.add_argument("--no-jsonld", action="store_true", help="publish pages without schema.org data")
     parser.add_argument("--sweep", action="store_true", help="score the document settings' grid, by fold")
+    parser.add_argument(
+        "--leave-out", action="store_true", help="score each source by a head refitted without it"
+    )
     parser.add_argument("--e2e-only", action="store_true", help="only the end-to-end crawl (with --e2e N)")
     parser.add_argument("--e2e", type=int, default=0, help="also crawl N documents per source end to end")
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -423,7 +452,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     for name in names:
         source = SOURCES[name]
         if not args.e2e_only:
-            evaluate_in_process(source, args, variants, settings, (embedder, classifier), cache, sweep)
+            scoring = classifier
+            if args.leave_out and classifier.method == "head":
+                scoring = head_without(name, embedder, classifier)
+            evaluate_in_process(source, args, variants, settings, (embedder, scoring), cache, sweep)
         if args.e2e:
             subset = read_documents(name, args.e2e)
             started = time.perf_counter()
