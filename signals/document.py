@@ -9,7 +9,8 @@ Passages are classified one by one; a page is more than its sentences:
 - **A job ad** (a ``JobPosting``, or a careers page whose title is one role) is a hiring
   signal typed by the role's title (``signals/roles.py``), or no hiring signal at all for a
   role the taxonomy has no type for; the passages' own hiring guesses are replaced by it.
-  Other types its body states (a cloud migration the new hire will run) stay.
+  Of the other types its body states, only technology and workplace ones (a cloud migration
+  the new hire will run) stay: its other sentences describe duties, not company news.
 - **A news story or post** also has its headline classified, as a passage of its own: in
   real news the headline is often the one sentence that states the event. A type the
   headline states, or that the headline and one of the lead passages agree on (each at
@@ -28,7 +29,7 @@ import numpy as np
 
 from signals.roles import is_role_title, role_family
 from signals.structured import StructuredData
-from signals.taxonomy import NONE
+from signals.taxonomy import NONE, default_taxonomy
 
 JOB_AD = "job_ad"
 ARTICLE = "article"
@@ -38,6 +39,10 @@ OTHER = "other"
 HIRING_TYPES = frozenset({"hiring_tech", "hiring_security", "hiring_sales", "hiring_finance"})
 # Source kinds whose pages' titles are headlines (the crawler's source kinds).
 _HEADLINE_SOURCES = frozenset({"newsroom", "blog"})
+# What a job ad's body may say besides the hire: the tools and projects the role works on.
+# Its other sentences describe duties ("partner with sales", "launch new products"), not the
+# company's news.
+_JOB_AD_FAMILIES = frozenset({"technology", "workplace"})
 # How many body passages make the lead a headline may agree with.
 LEAD_PASSAGES = 3
 # Confidence of a job ad's hiring type read from its title: a fixed prior (a title names the
@@ -137,6 +142,10 @@ def _evidence(
     return None
 
 
+def _job_ad_may_state(signal_type: str) -> bool:
+    return default_taxonomy().get(signal_type).family in _JOB_AD_FAMILIES
+
+
 def decide(
     plan: PagePlan,
     candidates: Sequence[Candidate],
@@ -151,7 +160,7 @@ def decide(
     headline_leans = _top_signal(headline, labels) if headline is not None else (NONE, 0.0)
     chosen: dict[str, Decision] = {}
     for order, candidate in enumerate(body):
-        if candidate.label == NONE or (plan.kind == JOB_AD and candidate.label in HIRING_TYPES):
+        if candidate.label == NONE or (plan.kind == JOB_AD and not _job_ad_may_state(candidate.label)):
             continue
         if (
             plan.kind == ARTICLE

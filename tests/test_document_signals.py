@@ -116,6 +116,15 @@ async def test_a_careers_page_without_structured_data_that_is_one_ad_is_typed_by
     assert signals[0].passage == "Cloud Security Engineer"
 
 
+async def test_a_job_ad_gives_no_company_news_signals_from_its_duties(store: Store) -> None:
+    body = (
+        "Last year Westbrook Joinery acquired Northwind Timber in a $40 million deal.",
+        NEUTRAL[0],
+    )
+    signals = await classify(store, "/careers/payroll-clerk", job_page("Payroll Clerk", body), "careers")
+    assert [s.signal_type for s in signals] == ["hiring_finance"]
+
+
 @pytest.mark.parametrize(
     ("url", "source_kind", "title", "expected"),
     [
