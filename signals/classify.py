@@ -417,6 +417,13 @@ class Prediction:
     top_probability: float
 
 
+def top_and_best_signal(row: np.ndarray, none_index: int) -> tuple[int, int]:
+    """The most probable label and the most probable signal type (never ``none``)."""
+    signal_row = row.copy()
+    signal_row[none_index] = -1.0
+    return int(np.argmax(row)), int(np.argmax(signal_row))
+
+
 def decide_two_stage(probs: np.ndarray, labels: Sequence[str], event_threshold: float) -> list[Prediction]:
     """Joint probabilities → predictions, event first: a passage is a signal when
     P(event) = 1 - P(none) reaches ``event_threshold``; its type is the most probable type
@@ -424,10 +431,7 @@ def decide_two_stage(probs: np.ndarray, labels: Sequence[str], event_threshold: 
     none_index = list(labels).index(NONE)
     out = []
     for row in probs:
-        top = int(np.argmax(row))
-        signal_row = row.copy()
-        signal_row[none_index] = -1.0
-        best = int(np.argmax(signal_row))
+        top, best = top_and_best_signal(row, none_index)
         event = 1.0 - float(row[none_index])
         if event >= event_threshold:
             out.append(Prediction(labels[best], float(row[best]), labels[top], float(row[top])))
@@ -470,10 +474,7 @@ class SignalClassifier:
         none_index = self.labels.index(NONE)
         out = []
         for row in probs:
-            top = int(np.argmax(row))
-            signal_row = row.copy()
-            signal_row[none_index] = -1.0
-            best = int(np.argmax(signal_row))
+            top, best = top_and_best_signal(row, none_index)
             label = self.labels[best]
             if top == best and row[best] >= self.thresholds.get(label, 0.99):
                 out.append(Prediction(label, float(row[best]), label, float(row[top])))
@@ -653,7 +654,7 @@ def get_classifier(
     embedder: Embedder,
     *,
     examples_dir: str = "",
-    method: str = "head",
+    method: str = "svm+kw",
     target_precision: float = 0.9,
     min_confidence: float = 0.5,
     threshold_policy: str = "f1",

@@ -23,14 +23,15 @@ class SignalSettings:
         },
     )
     classifier: str = field(
-        default="head",
+        default="svm+kw",
         metadata={
-            "doc": "Classifier over embeddings: head (the shipped two-stage head, event vs none "
-            "then type, fitted on our examples and real labelled text; the measured best on "
-            "real text; needs the bundled model), or one fitted on the examples at start-up: "
-            "svm+kw (linear SVM on the embedding plus keyword features), svm, logreg+kw, "
-            "logreg, knn+kw, knn, prototype+kw or prototype. min_confidence, "
-            "threshold_policy and target_precision apply to the fitted ones only."
+            "doc": "Classifier over embeddings, fitted on the examples at start-up: svm+kw "
+            "(linear SVM on the embedding plus keyword features: taxonomy cues and word "
+            "n-grams; the default, precise on web pages), svm, logreg+kw, logreg, knn+kw, knn, "
+            "prototype+kw or prototype; or head: the shipped two-stage head (event vs none, "
+            "then type; fitted on our examples and real labelled text; finds far more events "
+            "in real news, notices and job ads, but also emits far more false signals on web "
+            "pages, see BENCHMARKS.md; needs the bundled model)."
         },
     )
     min_confidence: float = field(

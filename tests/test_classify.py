@@ -156,18 +156,11 @@ def test_confidences_are_probabilities_and_thresholds_respected(classifier: Sign
     vectors = default_embedder().encode(texts)
     probs = classifier.probabilities(vectors, texts)
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-6)
-    none = classifier.labels.index(NONE)
-    assert classifier.event_threshold is not None, "the default is the shipped two-stage head"
-    for row, prediction in zip(probs, classifier.decide(probs), strict=True):
+    for prediction in classifier.decide(probs):
         assert 0.0 <= prediction.confidence <= 1.0
-        event = 1.0 - row[none]
-        if prediction.label != NONE:  # an event, typed by its most probable type
-            assert event >= classifier.event_threshold
-            assert prediction.confidence == pytest.approx(row[classifier.labels.index(prediction.label)])
-            assert row[classifier.labels.index(prediction.label)] == max(np.delete(row, none))
-        else:
-            assert event < classifier.event_threshold
-            assert prediction.confidence == pytest.approx(row[none])
+        if prediction.label != NONE:
+            assert prediction.confidence >= classifier.thresholds[prediction.label]
+            assert prediction.confidence >= 0.5
     assert set(classifier.thresholds) == set(default_taxonomy().ids)
 
 

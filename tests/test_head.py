@@ -126,19 +126,25 @@ JOB_AD = (
 )
 
 
-def run_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes) -> list[dict]:
+def run_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes, config: Path
+) -> list[dict]:
     from scripts.cli import main
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    assert main(["classify", "--stdin", "--json"]) == 0
+    assert main(["--config", str(config), "classify", "--stdin", "--json"]) == 0
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("classifier", ["head", "svm+kw"])
 def test_stdin_json_adds_top_three_scores(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, classifier: str
 ) -> None:
+    config = tmp_path / "ascent.toml"
+    config.write_text(f'[signals]\nclassifier = "{classifier}"\n', encoding="utf-8")
     lines = [BREACH_LETTER, JOB_AD, "Our offices are closed on public holidays.", ""]
-    rows = run_stdin(monkeypatch, capsys, ("\n".join(lines) + "\n").encode())
+    rows = run_stdin(monkeypatch, capsys, ("\n".join(lines) + "\n").encode(), config)
     assert [r["text"] for r in rows] == lines
     assert rows[0]["signal_type"] == "security_incident"
     assert rows[1]["signal_type"] == "hiring_tech"
