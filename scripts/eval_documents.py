@@ -32,6 +32,7 @@ Passage vectors are cached under ``~/.cache/ascent-dev/`` (no text, only hashes 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -322,9 +323,9 @@ SWEEP_LEAD = (0, 3, 5, 8, 12)
 SWEEP_AGREEMENT = (0.2, 0.3, 0.4)
 
 
-def sweep_variants() -> list[SignalSettings]:
+def sweep_variants(base: SignalSettings) -> list[SignalSettings]:
     return [
-        SignalSettings(article_lead_passages=lead, agreement_min_confidence=agreement)
+        dataclasses.replace(base, article_lead_passages=lead, agreement_min_confidence=agreement)
         for lead in SWEEP_LEAD
         for agreement in SWEEP_AGREEMENT
     ]
@@ -382,8 +383,6 @@ HEAD_GROUPS = {"casie-documents": "casie", "biotech-news": "biotech-news"}
 def head_without(source: str, embedder: Embedder, shipped: SignalClassifier) -> SignalClassifier:
     """The shipped two-stage head refitted without ``source``'s group (its event threshold
     kept), so a source the head was fitted on is scored by a head that never saw it."""
-    import dataclasses
-
     from scripts import devset
     from scripts.fit_head import Table, fit, fittable, load_all
 
@@ -427,6 +426,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="documents per source (an even spread)")
     parser.add_argument("--no-jsonld", action="store_true", help="publish pages without schema.org data")
     parser.add_argument("--sweep", action="store_true", help="score the document settings' grid, by fold")
+    parser.add_argument("--classifier", default="", help="the [signals] classifier (default: the setting's)")
     parser.add_argument(
         "--leave-out", action="store_true", help="score each source by a head refitted without it"
     )
@@ -441,13 +441,13 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     from signals.pipeline import load_models
 
-    settings = SignalSettings()
+    settings = SignalSettings(classifier=args.classifier) if args.classifier else SignalSettings()
     embedder, classifier = load_models(settings)
     cache = VectorCache(embedder, embedder.name)
     jsonld = not args.no_jsonld
     print(f"# document-level evaluation, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"model {embedder.name}, classifier {classifier.method}, JSON-LD {'on' if jsonld else 'off'}")
-    variants = sweep_variants() if args.sweep else [settings]
+    variants = sweep_variants(settings) if args.sweep else [settings]
     sweep: dict[str, list[float]] = {}
     for name in names:
         source = SOURCES[name]
