@@ -255,6 +255,7 @@ class VectorCache:
         """Writes the cache, merged with what another run saved meanwhile."""
         if not self.added:
             return
+        self.added = 0
         CACHE.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             with np.load(self.path) as data:
@@ -301,6 +302,8 @@ def predict_in_process(
             fetched_at=float(number),
             body=html,
         )
+        if number and not number % 50:
+            cache.save()  # a long run killed part way keeps what it embedded
         item = prepare_document(pending, variants[0])
         passages = [p for p in item.passages if len(p.text) >= MIN_PASSAGE_CHARS]
         vectors = cache.encode([p.text for p in passages], [p.passage_hash for p in passages])
