@@ -1,6 +1,7 @@
 """Throughput of the whole classify step against raw ``model.encode`` on the same passages.
 
     python scripts/bench_classify.py [--documents 300] [--sentences 12] [--batch-size 64]
+                                     [--classifier NAME]
 
 Builds a temporary SQLite store with synthetic pages (sentences drawn from the labelled
 examples with random company names and numbers, so no two passages are alike), then in one
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import os
 import random
@@ -62,10 +64,14 @@ def make_pages(documents: int, sentences: int, seed: int) -> list[tuple[str, byt
     return pages
 
 
-async def bench(documents: int, sentences: int, batch_size: int, rounds: int = 3) -> dict[str, Any]:
+async def bench(
+    documents: int, sentences: int, batch_size: int, rounds: int = 3, classifier_name: str = ""
+) -> dict[str, Any]:
     settings = SignalSettings(batch_size=batch_size, documents_per_batch=64)
+    if classifier_name:
+        settings = dataclasses.replace(settings, classifier=classifier_name)
     embedder = load_embedder(settings.model, batch_size)
-    classifier = get_classifier(embedder)
+    classifier = get_classifier(embedder, method=settings.classifier)
     embedder.encode(["warm up the model"] * 8)
     with tempfile.TemporaryDirectory() as tmp:
         store = await open_store(Path(tmp) / "bench.db")
@@ -164,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3, help="alternating timings of step and raw")
+    parser.add_argument("--classifier", default="", help="[signals] classifier (default: the default)")
     args = parser.parse_args(argv)
-    result = asyncio.run(bench(args.documents, args.sentences, args.batch_size, args.rounds))
+    result = asyncio.run(bench(args.documents, args.sentences, args.batch_size, args.rounds, args.classifier))
     print(
         f"documents {result['documents']}, passages classified {result['passages']}, "
         f"signals {result['signals']}\n"

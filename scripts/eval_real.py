@@ -8,7 +8,9 @@ source), and its event threshold is chosen on the other sources' predictions. Th
 measure-only sources (google-jobs, reuters, agnews) are scored by the head fitted on every
 fit-able source, i.e. the shipped one. Precision and recall count ``weak: false`` rows only,
 except the event-vs-none flag of fintext (the source's own event/non-event judgement).
-``--baseline`` also scores the previous classifier (svm+kw fitted on our examples only).
+``--baseline`` also scores svm+kw fitted on our examples only, and the default svm+kw+head
+(svm+kw, then the head's leave-one-source-out predictions where svm+kw says none and
+P(event) >= 0.95).
 
 Units: a sentence or paragraph as itself; a document as its title + first paragraph
 ("lead"); a job ad also as its first 300 characters and as its whole text; a biotech-news
@@ -30,7 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import devset
 from scripts.fit_head import Table, best_event_threshold, fit, fittable, load_all
-from signals.classify import decide_two_stage, expected_calibration_error
+from signals.classify import (
+    RESCUE_EVENT_THRESHOLD,
+    RESCUED_METHOD,
+    decide_two_stage,
+    expected_calibration_error,
+)
 from signals.eventcues import NAMES as GRAMMAR_NAMES
 from signals.taxonomy import NONE, default_taxonomy
 
@@ -290,9 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _, example_rows, units, unit_rows = load_all(default_embedder())
     summary: dict[str, dict[str, float]] = {}
-    if args.baseline:
-        said, confidence = baseline_predictions(units)
-        summary["svm+kw on our examples (previous)"] = headline("previous", units, said, confidence)
+    previous = baseline_predictions(units) if args.baseline else None
+    if previous is not None:
+        summary["svm+kw on our examples (previous)"] = headline("previous", units, *previous)
     own = leave_one_source_out(example_rows, units, unit_rows, use_real=False)
     said, confidence = own.decide()
     summary["two-stage head, our examples only"] = headline("own", units, said, confidence)
@@ -307,6 +314,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         _, example_rows, units, unit_rows = load_all(default_embedder())
     real = leave_one_source_out(example_rows, units, unit_rows)
+    if previous is not None:  # svm+kw, then the head where svm+kw says none and the head is sure
+        sure = Predictions(real.joint, np.full(len(units), RESCUE_EVENT_THRESHOLD))
+        rescued, rescued_confidence = sure.decide()
+        said_u = [b if b != NONE else r for b, r in zip(previous[0], rescued, strict=True)]
+        confidence_u = np.where([b != NONE for b in previous[0]], previous[1], rescued_confidence)
+        summary[f"svm+kw, then head ≥ {RESCUE_EVENT_THRESHOLD} ({RESCUED_METHOD})"] = headline(
+            "union", units, said_u, confidence_u
+        )
     said, confidence = real.decide()
     summary["two-stage head, examples + other real sources (shipped)"] = headline(
         "real", units, said, confidence

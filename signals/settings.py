@@ -23,15 +23,28 @@ class SignalSettings:
         },
     )
     classifier: str = field(
-        default="svm+kw",
+        default="svm+kw+head",
         metadata={
-            "doc": "Classifier over embeddings, fitted on the examples at start-up: svm+kw "
-            "(linear SVM on the embedding plus keyword features: taxonomy cues and word "
-            "n-grams; the default, precise on web pages), svm, logreg+kw, logreg, knn+kw, knn, "
-            "prototype+kw or prototype; or head: the shipped two-stage head (event vs none, "
-            "then type; fitted on our examples and real labelled text; finds far more events "
-            "in real news, notices and job ads, but also emits far more false signals on web "
-            "pages, see BENCHMARKS.md; needs the bundled model)."
+            "doc": "Classifier over embeddings. svm+kw+head (default): svm+kw, and where it says "
+            "none, the shipped two-stage head when it is sure (P(event) >= 0.95). head: the "
+            "two-stage head alone (event vs none, then type; fitted on our examples and real "
+            "labelled text; finds far more events in real news, notices and job ads, but emits "
+            "far more false signals on web pages, see BENCHMARKS.md). Both need the bundled "
+            "model. Fitted on the examples at start-up: svm+kw (linear SVM on the embedding "
+            "plus keyword features: taxonomy cues and word n-grams), svm, logreg+kw, logreg, "
+            "knn+kw, knn, prototype+kw or prototype.",
+            "choices": (
+                "svm+kw+head",
+                "head",
+                "svm+kw",
+                "svm",
+                "logreg+kw",
+                "logreg",
+                "knn+kw",
+                "knn",
+                "prototype+kw",
+                "prototype",
+            ),
         },
     )
     min_confidence: float = field(

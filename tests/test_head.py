@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +138,7 @@ def run_stdin(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("classifier", ["head", "svm+kw"])
+@pytest.mark.parametrize("classifier", ["head", "svm+kw", "svm+kw+head"])
 def test_stdin_json_adds_top_three_scores(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, classifier: str
 ) -> None:
@@ -174,3 +175,48 @@ def test_runner_up_is_named_only_when_it_came_close() -> None:
     far = np.zeros(len(LABELS))
     far[[LABELS.index("funding"), LABELS.index(NONE)]] = [0.9, 0.1]
     assert "runner_up" not in with_scores(line("funding"), LABELS, far)["explanation"]
+
+
+def test_rescue_asks_the_second_classifier_only_about_nones() -> None:
+    from dataclasses import replace
+
+    from signals.classify import SignalClassifier
+
+    class Fixed:
+        """A scorer that returns the probabilities it was given, row by row."""
+
+        def __init__(self, rows: np.ndarray) -> None:
+            self.rows = rows
+
+        def fit(
+            self, vectors: np.ndarray, cues: np.ndarray, texts: Sequence[str], y: np.ndarray, n_labels: int
+        ) -> None: ...
+
+        def predict_proba(self, vectors: np.ndarray, cues: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+            return self.rows[vectors[:, 0].astype(int)]
+
+    none, funding, expansion = LABELS.index(NONE), LABELS.index("funding"), LABELS.index("expansion")
+    first_rows = np.zeros((3, len(LABELS)))
+    first_rows[0, funding] = 1.0  # the first classifier's signal stands
+    first_rows[1, none] = 1.0  # none: the second may call it an event
+    first_rows[2, none] = 1.0  # none, and the second is not sure either
+    second_rows = np.zeros((3, len(LABELS)))
+    second_rows[0, expansion] = 1.0
+    second_rows[1, [expansion, none]] = [0.97, 0.03]
+    second_rows[2, [expansion, none]] = [0.6, 0.4]
+    base = SignalClassifier(
+        labels=LABELS,
+        method="fixed",
+        scorer=Fixed(first_rows),
+        temperature=1.0,
+        thresholds={t: 0.5 for t in default_taxonomy().ids},
+        examples=[],
+        vectors=np.zeros((0, 2), dtype=np.float32),
+    )
+    second = replace(base, scorer=Fixed(second_rows), event_threshold=0.95)
+    vectors = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]], dtype=np.float32)
+    texts = ["a", "b", "c"]
+    assert [p.label for p in base.predict(vectors, texts)] == ["funding", NONE, NONE]
+    rescued = replace(base, rescue=second).predict(vectors, texts)
+    assert [p.label for p in rescued] == ["funding", "expansion", NONE]
+    assert rescued[1].confidence == pytest.approx(0.97)
