@@ -199,7 +199,8 @@ def _walk_json(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
 
 
 def date_from_jsonld(scripts: Iterable[str]) -> str | None:
-    """``datePublished`` (else ``dateCreated``/``uploadDate``) from JSON-LD script bodies."""
+    """``datePublished`` or a job ad's ``datePosted`` (else ``dateCreated``/``uploadDate``) from
+    JSON-LD script bodies."""
     fallback: str | None = None
     for count, body in enumerate(scripts):
         if count >= _JSONLD_MAX_SCRIPTS:
@@ -212,9 +213,10 @@ def date_from_jsonld(scripts: Iterable[str]) -> str | None:
             continue
         try:
             for obj in _walk_json(data):
-                value = obj.get("datePublished")
-                if isinstance(value, str) and (found := normalize_date(value)):
-                    return found
+                for key in ("datePublished", "datePosted"):
+                    value = obj.get(key)
+                    if isinstance(value, str) and (found := normalize_date(value)):
+                        return found
                 for key in ("dateCreated", "uploadDate"):
                     value = obj.get(key)
                     if fallback is None and isinstance(value, str):
@@ -239,7 +241,7 @@ def _from_meta(tree: LexborHTMLParser) -> str | None:
 
 
 def _from_markup(tree: LexborHTMLParser) -> str | None:
-    for node in tree.css('[itemprop="datePublished"], [itemprop="dateCreated"]')[:5]:
+    for node in tree.css('[itemprop="datePublished"], [itemprop="datePosted"], [itemprop="dateCreated"]')[:5]:
         attrs = node.attributes
         value = normalize_date(
             attrs.get("datetime") or attrs.get("content") or (node.text(deep=True) or "")[:200]

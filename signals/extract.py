@@ -32,6 +32,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from signals.charset import decode_html
 from signals.dates import find_published
 from signals.language import detect_language
+from signals.structured import NO_STRUCTURED_DATA, StructuredData, extract_structured
 
 
 def _words(text: str) -> frozenset[str]:
@@ -227,6 +228,7 @@ class ExtractedPage:
     language: str | None
     text: str
     blocks: list[str] = field(default_factory=list)
+    structured: StructuredData = NO_STRUCTURED_DATA
 
     def as_json(self) -> dict[str, str | None]:
         return {
@@ -755,4 +757,11 @@ def _extract(
         content_language=content_language,
         text=text,
     )
-    return ExtractedPage(title=title, published=published, language=language, text=text, blocks=blocks)
+    return ExtractedPage(
+        title=title,
+        published=published,
+        language=language,
+        text=text,
+        blocks=blocks,
+        structured=extract_structured(tree, jsonld),
+    )

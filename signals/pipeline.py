@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from signals.classify import Prediction, SignalClassifier
+from signals.document import OTHER, Candidate, PagePlan, decide, plan_page
 from signals.embed import CachedEmbedder, Embedder
 from signals.explain import Explanation, explain
 from signals.settings import SignalSettings
-from signals.taxonomy import NONE, default_taxonomy
+from signals.taxonomy import default_taxonomy
 from storage.owners import new_owner, reclaim_dead
 from storage.signals import (
     DocumentAnalysis,
@@ -120,13 +121,15 @@ RECLAIM_EVERY_S = 30.0
 
 
 @dataclass
-class _Prepared:
+class PreparedPage:
     document: PendingDocument
     title: str | None
     published: str | None
     language: str | None
     text: str
     passages: list[NewPassage]
+    plan: PagePlan = field(default_factory=lambda: PagePlan(OTHER, None))
+    headline_position: int | None = None  # the passage that is the page's headline / job title
     # positions of passages already on a lower-ranked page of the site (or another copy of
     # this URL, such as its feed entry): their signal, if any, is given there
     repeated: set[int] = field(default_factory=set)
@@ -164,8 +167,9 @@ def without_headline(text: str, title: str | None) -> str:
     return text
 
 
-def _prepare(document: PendingDocument, settings: SignalSettings) -> _Prepared:
-    """Decode and extract the main text and cut it into passages (CPU only, no I/O)."""
+def prepare_document(document: PendingDocument, settings: SignalSettings) -> PreparedPage:
+    """Decode and extract the main text, decide what the page is and cut it into passages
+    (CPU only, no I/O). A headline or job title the document decision reads is passage 0."""
     from signals.extract import extract_html
     from signals.passages import passage_hash, split_passages
 
@@ -177,13 +181,88 @@ def _prepare(document: PendingDocument, settings: SignalSettings) -> _Prepared:
     else:
         title = page.title or document.title
         published = page.published or document.published
+    published = published or page.structured.date
+    plan = plan_page(
+        url=document.url,
+        source_kind=document.source_kind,
+        document_kind=document.kind,
+        title=title,
+        structured=page.structured,
+    )
     pieces = split_passages(without_headline(page.text, title), max_chars=settings.max_passage_chars)
-    passages: list[NewPassage] = []
-    for text in pieces[: settings.max_passages_per_document]:
-        text = " ".join(text.split())
-        if text:
-            passages.append(NewPassage(len(passages), text, passage_hash(text)))
-    return _Prepared(document, title, published, page.language or document.language, page.text, passages)
+    texts = [" ".join(piece.split()) for piece in pieces]
+    texts = [text for text in texts if text]
+    headline = " ".join((plan.headline or "").split())[: settings.max_passage_chars]
+    headline_position: int | None = None
+    if headline:
+        same = [i for i, text in enumerate(texts) if _normal(text) == _normal(headline)]
+        if same:
+            headline_position = same[0]
+        else:
+            texts.insert(0, headline)
+            headline_position = 0
+    passages = [
+        NewPassage(position, text, passage_hash(text))
+        for position, text in enumerate(texts[: settings.max_passages_per_document])
+    ]
+    if headline_position is not None and headline_position >= len(passages):
+        headline_position = None
+    language = page.language or document.language
+    return PreparedPage(document, title, published, language, page.text, passages, plan, headline_position)
+
+
+def page_signals(
+    item: PreparedPage,
+    passages: Sequence[NewPassage],
+    vectors: np.ndarray,
+    probabilities: np.ndarray,
+    classifier: SignalClassifier,
+    settings: SignalSettings,
+) -> list[tuple[NewPassage, PassageResult]]:
+    """A page's signals, explained: the document decision over its classified passages
+    (``passages``, their vectors and calibrated probabilities are row-aligned)."""
+    predictions = classifier.decide(probabilities) if len(passages) else []
+    candidates = [
+        Candidate(
+            passage.position,
+            row,
+            prediction.label,
+            prediction.confidence,
+            is_headline=passage.position == item.headline_position,
+        )
+        for passage, row, prediction in zip(passages, probabilities, predictions, strict=True)
+    ]
+    decisions = decide(
+        item.plan,
+        candidates,
+        classifier.labels,
+        agreement_min_confidence=settings.agreement_min_confidence,
+        article_lead_passages=settings.article_lead_passages,
+    )
+    by_position = {
+        passage.position: (passage, vector) for passage, vector in zip(passages, vectors, strict=True)
+    }
+    results = []
+    for decision in decisions:
+        passage, vector = by_position[decision.position]
+        # key phrases come from the cues here (encode=None): a model call per signal would
+        # cost more than the passage itself and repeat on every reclassification
+        result = PassageResult(
+            text=passage.text,
+            signal_type=decision.signal_type,
+            confidence=decision.confidence,
+            areas=default_taxonomy().areas_for(decision.signal_type, passage.text),
+            explanation=explain(
+                passage.text,
+                decision.signal_type,
+                vector,
+                classifier,
+                company=item.document.account_name,
+                published=item.published,
+            ),
+        )
+        results.append((passage, result))
+    return results
 
 
 class ClassifyPipeline:
@@ -276,32 +355,21 @@ class ClassifyPipeline:
             if not p.is_boilerplate and p.position not in item.repeated and len(p.text) >= MIN_PASSAGE_CHARS
         ]
         vectors = await self.cached.encode([p.text for _, p in todo], [p.passage_hash for _, p in todo])
-        results: list[list[tuple[NewPassage, PassageResult]]] = [[] for _ in prepared]
-        taxonomy = default_taxonomy()
-        if todo:
-            predictions = self.classifier.predict(vectors, [p.text for _, p in todo])
-            for (index, passage), vector, prediction in zip(todo, vectors, predictions, strict=True):
-                if prediction.label == NONE:
-                    continue
-                document = prepared[index].document
-                # key phrases come from the cues here (encode=None): a model call per signal
-                # would cost more than the passage itself and repeat on every reclassification
-                result = PassageResult(
-                    text=passage.text,
-                    signal_type=prediction.label,
-                    confidence=prediction.confidence,
-                    areas=taxonomy.areas_for(prediction.label, passage.text),
-                    explanation=explain(
-                        passage.text,
-                        prediction.label,
-                        vector,
-                        self.classifier,
-                        company=document.account_name,
-                        published=prepared[index].published,
-                    ),
-                )
-                results[index].append((passage, result))
-        results = [one_per_type(found) for found in results]
+        probabilities = self.classifier.probabilities(vectors, [p.text for _, p in todo])
+        rows: list[list[int]] = [[] for _ in prepared]
+        for row, (index, _) in enumerate(todo):
+            rows[index].append(row)
+        results = [
+            page_signals(
+                item,
+                [todo[row][1] for row in item_rows],
+                vectors[item_rows],
+                probabilities[item_rows],
+                self.classifier,
+                self.settings,
+            )
+            for item, item_rows in zip(prepared, rows, strict=True)
+        ]
         stats.embedded = self.cached.embedded
         stats.reused = self.cached.reused
         stats.classified_passages += len(todo)
@@ -312,16 +380,16 @@ class ClassifyPipeline:
             if progress is not None:
                 progress(stats)
 
-    def _prepare_all(self, batch: list[PendingDocument]) -> list[_Prepared]:
+    def _prepare_all(self, batch: list[PendingDocument]) -> list[PreparedPage]:
         prepared = []
         for document in batch:
             try:
-                prepared.append(_prepare(document, self.settings))
+                prepared.append(prepare_document(document, self.settings))
             except Exception:
-                prepared.append(_Prepared(document, document.title, document.published, None, "", []))
+                prepared.append(PreparedPage(document, document.title, document.published, None, "", []))
         return prepared
 
-    async def _mark_boilerplate(self, prepared: list[_Prepared]) -> None:
+    async def _mark_boilerplate(self, prepared: list[PreparedPage]) -> None:
         """Mark passages already on lower-ranked pages of the customer's site.
 
         Pages are taken in :class:`EvidenceRank` order (earliest dated, most specific first),
@@ -372,7 +440,7 @@ class ClassifyPipeline:
 
     async def _save(
         self,
-        item: _Prepared,
+        item: PreparedPage,
         found: list[tuple[NewPassage, PassageResult]],
         stats: ClassifyStats,
     ) -> bool:
@@ -413,23 +481,6 @@ class ClassifyPipeline:
         for signal in signals:
             stats.by_type[signal.signal_type] = stats.by_type.get(signal.signal_type, 0) + 1
         return True
-
-
-def one_per_type(
-    found: list[tuple[NewPassage, PassageResult]],
-) -> list[tuple[NewPassage, PassageResult]]:
-    """One signal per type in a document: its most confident passage (the first on a tie).
-
-    A press release states its event in the lead, again in a quote and again in the notes;
-    that is one event, and counting it three times would triple its weight in the intent
-    score. The other passages stay stored; only the evidence is chosen.
-    """
-    best: dict[str, tuple[NewPassage, PassageResult]] = {}
-    for passage, result in found:
-        kept = best.get(result.signal_type)
-        if kept is None or result.confidence > kept[1].confidence:
-            best[result.signal_type] = (passage, result)
-    return sorted(best.values(), key=lambda pair: pair[0].position)
 
 
 def load_models(settings: SignalSettings) -> tuple[Embedder, SignalClassifier]:

@@ -128,3 +128,23 @@ class SignalSettings:
             "customer's site is boilerplate: stored, but not classified.",
         },
     )
+    agreement_min_confidence: float = field(
+        default=0.3,
+        metadata={
+            "doc": "A news story's or post's headline and one of its first three passages that "
+            "both lean to the same signal type, each with at least this probability, give that "
+            "signal even when neither clears the type's threshold alone.",
+            "min": 0.0,
+            "max": 1.0,
+        },
+    )
+    article_lead_passages: int = field(
+        default=0,
+        metadata={
+            "doc": "In a news story or post, a signal type stated only further down than this "
+            "many passages counts only when the headline leans to the same type (news puts its "
+            "event at the top; further down come background and history); 0 = every passage "
+            "counts.",
+            "min": 0,
+        },
+    )

@@ -1,0 +1,118 @@
+"""A job title's hiring type: hiring_tech, hiring_security, hiring_sales, hiring_finance, or
+none for a role the taxonomy has no type for (marketing, design, legal, care, driving ...).
+
+A job ad's title names the role precisely ("Payroll Specialist"), while its body talks about
+the team, the tools and the company, which is where a passage classifier goes wrong: an ad for
+a sales role that mentions the security team is no security hire. So a job ad is typed by its
+title. The word lists follow the taxonomy's descriptions (signals/taxonomy.toml): security
+roles but not guarding; IT, cloud, data, developer and AI roles; sales and customer-service
+teams and partner (channel) management; finance, accounting, procurement and operations:
+supply chain, manufacturing, planning and administration (the back office the taxonomy's
+hiring_finance stands for). Families are tried in that order, so a "Security Engineer" is a
+security hire and a "Sales Engineer" a sales hire.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_TITLE_WORDS = 16
+
+# Guarding and premises security are not the security roles the taxonomy means.
+_PHYSICAL_SECURITY = re.compile(
+    r"\b(physical|campus|event|protective|guard|guarding|patrol|door ?supervisor|loss prevention|"
+    r"concierge|cctv operator|retail security|static security)\b"
+)
+_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "hiring_security",
+        re.compile(
+            r"\b(security|cyber ?security|cyber|infosec|ciso|soc|iam|penetration|pen ?tester|"
+            r"threat|identity and access|vulnerability|forensics?|malware|incident response)\b"
+        ),
+    ),
+    (
+        "hiring_sales",
+        re.compile(
+            r"\b(sales|salesperson|account (executive|manager|director|representative|exec)s?|"
+            r"business development|customer (success|service|support|care|experience)|"
+            r"client (services|success|service)|inside sales|sdr|bdr|key account|"
+            r"partner (manager|development|sales)|partnerships|channel (manager|sales|partner)|presales|"
+            r"pre sales|support (specialist|representative|agent|advisor|associate)|"
+            r"call cent(er|re)|telesales|account management)\b"
+        ),
+    ),
+    (
+        "hiring_finance",
+        re.compile(
+            r"\b(finance|financial|accountant|accounting|accounts (payable|receivable)|"
+            r"bookkeep\w*|controller|comptroller|payroll|treasury|treasurer|tax|audit|auditor|"
+            r"fp&a|cfo|credit control\w*|billing|procurement|purchasing|buyer|sourcing|"
+            r"supply chain|logistics|operations manager|actuary|actuarial|underwriter|"
+            r"manufacturing|commodity|materials|(demand|supply|capacity|inventory|production) "
+            r"(planner|planning)|administrative|executive assistant)\b"
+        ),
+    ),
+    (
+        "hiring_tech",
+        re.compile(
+            r"\b(engineer|engineering|developer|programmer|software|devops|dev ops|sre|"
+            r"site reliability|sysadmin|systems? administrator|network (administrator|engineer|"
+            r"technician)|database|dba|data (scientist|engineer|analyst|architect)|"
+            r"machine learning|ml|ai|artificial intelligence|architect|it|information technology|"
+            r"technical (lead|support)|tech lead|helpdesk|help desk|service desk|desktop support|"
+            r"full ?stack|front ?end|back ?end|web developer|ios|android|qa|quality assurance|"
+            r"test automation|firmware|cloud (engineer|architect|developer|consultant|specialist|"
+            r"administrator))\b"
+        ),
+    ),
+)
+# Engineering that is not IT: building, plant and process trades.
+_NOT_IT_ENGINEERING = re.compile(
+    r"\b(civil|structural|chemical|mechanical|maintenance|building services|hvac|process|"
+    r"manufacturing|site|field service|landscape|quantity surveyor|marine)\b"
+)
+_IT_ONLY = re.compile(r"\b(software|developer|data|cloud|devops|it|network|systems?|ai|ml)\b")
+# A word of the field (cloud, platform, AI) does not make a role technical: the head noun
+# does, so a "Cloud Program Manager" is a programme manager and a "Cloud Engineer" an engineer.
+# Head words of a job title for a role ascent has no type for; they make a title a role.
+_ANY_ROLE = re.compile(
+    r"\b(manager|assistant|officer|specialist|coordinator|lead|director|associate|"
+    r"representative|designer|driver|nurse|operative|clerk|cleaner|barista|chef|electrician|"
+    r"consultant|intern|internship|advisor|adviser|agent|executive|head of|vp|vice president|"
+    r"recruiter|writer|editor|counsel|lawyer|attorney|paralegal|marketer|marketing|analyst|"
+    r"researcher|strategist|producer|planner|principal|apprentice|trainee|teacher|worker|"
+    r"technician|administrator|receptionist|operator|supervisor|mechanic|therapist|pharmacist|"
+    r"carer|care assistant|porter|waiter|waitress|bartender|cook|housekeeper|labourer|"
+    r"laborer|fitter|welder|plumber|carpenter|joiner|scientist|partner|programme|program)\b"
+)
+_NOISE = re.compile(r"[^\w&.+#]+")
+
+
+def normal_title(title: str) -> str:
+    """Lower case, punctuation as spaces (keeping &, ., + and # of "FP&A", ".NET", "C#")."""
+    return " ".join(_NOISE.sub(" ", title.casefold()).split())
+
+
+def role_family(title: str) -> str | None:
+    """The hiring type a job title names, or None when it names no typed role."""
+    text = normal_title(title)
+    if not text or len(text.split()) > MAX_TITLE_WORDS:
+        return None
+    for family, pattern in _FAMILIES:
+        if not pattern.search(text):
+            continue
+        if family == "hiring_security" and _PHYSICAL_SECURITY.search(text):
+            continue
+        if family == "hiring_tech" and _NOT_IT_ENGINEERING.search(text) and not _IT_ONLY.search(text):
+            continue
+        return family
+    return None
+
+
+def is_role_title(title: str) -> bool:
+    """True when a title reads as one job's title (a typed role or any other role)."""
+    text = normal_title(title)
+    if not text or len(text.split()) > MAX_TITLE_WORDS:
+        return False
+    return role_family(title) is not None or bool(_ANY_ROLE.search(text))
