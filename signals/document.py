@@ -142,7 +142,7 @@ def _evidence(
     return None
 
 
-def _job_ad_may_state(signal_type: str) -> bool:
+def job_ad_may_state(signal_type: str) -> bool:
     return default_taxonomy().get(signal_type).family in _JOB_AD_FAMILIES
 
 
@@ -160,7 +160,7 @@ def decide(
     headline_leans = _top_signal(headline, labels) if headline is not None else (NONE, 0.0)
     chosen: dict[str, Decision] = {}
     for order, candidate in enumerate(body):
-        if candidate.label == NONE or (plan.kind == JOB_AD and not _job_ad_may_state(candidate.label)):
+        if candidate.label == NONE or (plan.kind == JOB_AD and not job_ad_may_state(candidate.label)):
             continue
         if (
             plan.kind == ARTICLE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +18,20 @@ from typing import Any
 import numpy as np
 
 from signals.classify import Prediction, SignalClassifier
-from signals.document import OTHER, Candidate, PagePlan, decide, plan_page
+from signals.document import (
+    OTHER,
+    ROLE_TITLE_CONFIDENCE,
+    Candidate,
+    PagePlan,
+    decide,
+    job_ad_may_state,
+    plan_page,
+)
 from signals.embed import CachedEmbedder, Embedder
 from signals.explain import Explanation, explain
+from signals.roles import job_ad_title, role_family
 from signals.settings import SignalSettings
-from signals.taxonomy import default_taxonomy
+from signals.taxonomy import NONE, default_taxonomy
 from storage.owners import new_owner, reclaim_dead
 from storage.signals import (
     DocumentAnalysis,
@@ -66,7 +76,10 @@ def classify_texts(
 ) -> list[PassageResult]:
     """Label, confidence, areas and explanation of each passage (vectors row-aligned)."""
     taxonomy = default_taxonomy()
-    predictions: list[Prediction] = classifier.predict(vectors, texts)
+    predictions: list[Prediction] = [
+        read_as_job_ad(text, prediction)
+        for text, prediction in zip(texts, classifier.predict(vectors, texts), strict=True)
+    ]
     results = []
     for text, vector, prediction in zip(texts, vectors, predictions, strict=True):
         results.append(
@@ -87,6 +100,23 @@ def classify_texts(
             )
         )
     return results
+
+
+def read_as_job_ad(text: str, prediction: Prediction) -> Prediction:
+    """A passage that opens a job ad is a hire of the role its title names, whatever its body
+    talks about (the team, the tools, the company): a role the taxonomy has no type for is no
+    hire. Only what a job ad may also state (the technology and workplace families) is kept."""
+    title = job_ad_title(text)
+    if title is None:
+        return prediction
+    role = role_family(title)
+    if role is not None:
+        return dataclasses.replace(
+            prediction, label=role, confidence=max(prediction.confidence, ROLE_TITLE_CONFIDENCE)
+        )
+    if prediction.label != NONE and job_ad_may_state(prediction.label):
+        return prediction
+    return dataclasses.replace(prediction, label=NONE, confidence=ROLE_TITLE_CONFIDENCE)
 
 
 @dataclass

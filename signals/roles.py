@@ -116,3 +116,28 @@ def is_role_title(title: str) -> bool:
     if not text or len(text.split()) > MAX_TITLE_WORDS:
         return False
     return role_family(title) is not None or bool(_ANY_ROLE.search(text))
+
+
+# A job ad's opening: the role's title, then a break (". ", " - ", " | ", ": " or a new line).
+_TITLE_BREAK = re.compile(r"\s*(?:\.\s|\s[-–—|]\s|:\s|\n)")
+# What the rest of a job ad's opening says: what the role needs and how to apply.
+_AD_WORDS = re.compile(
+    r"\b(responsibilit\w*|qualifications?|requirements?|required|requires|experience|years of|"
+    r"degree|bachelor'?s|master'?s|you will|we are (looking|seeking|hiring)|looking for|the role|"
+    r"this role|the position|candidates?|apply|salary|full[- ]time|part[- ]time|clearance|"
+    r"skills|preferred|must have|job description|join (our|the) team)\b",
+    re.IGNORECASE,
+)
+TITLE_SEARCH_CHARS = 160
+
+
+def job_ad_title(text: str) -> str | None:
+    """The role's title when a passage opens a job ad ("Payroll Specialist. You will run ..."),
+    else None: a title that reads as one job's title, then words only job ads use."""
+    match = _TITLE_BREAK.search(text[:TITLE_SEARCH_CHARS])
+    if match is None or match.start() == 0:
+        return None
+    title, rest = text[: match.start()].strip(), text[match.end() :]
+    if not is_role_title(title) or not _AD_WORDS.search(rest):
+        return None
+    return title
