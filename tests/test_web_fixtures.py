@@ -96,7 +96,7 @@ def revenue(customer_id: str, area: str) -> float:
     return float(int(customer_id[1:]) * 1000 + AREAS.index(area) * 10)
 
 
-async def seed(db_file: Path, link_url: str = "https://contoso.example/careers/cloud") -> None:
+async def seed(db_file: Path | str, link_url: str = "https://contoso.example/careers/cloud") -> None:
     """Write the test rows into a migrated database file."""
     store = await open_store(db_file)
     try:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from test_web_fixtures import seed_file
+import pytest
+from test_web_fixtures import seed, seed_file
 
 from scripts.cli import main
 from scripts.exits import EXIT_NOT_FOUND
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -29,27 +36,24 @@ def test_serve_without_a_database_says_so(tmp_path: Path, capsys: object) -> Non
     assert not missing.exists()  # serving never creates a database
 
 
-def test_serve_answers_pages_and_stops_on_sigterm(tmp_path: Path) -> None:
-    db = seed_file(tmp_path / "ascent.db")
+@contextlib.contextmanager
+def serving(db: str, cwd: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`ascent --db DB serve` on a free loopback port, started in ``cwd``; stopped by SIGTERM."""
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scripts.cli",
-            "--db",
-            str(db),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)}
+    command = [
+        sys.executable,
+        "-m",
+        "scripts.cli",
+        "--db",
+        db,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -61,11 +65,7 @@ def test_serve_answers_pages_and_stops_on_sigterm(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
         assert health.text == "ok\n"
-        page = httpx.get(f"http://127.0.0.1:{port}/customers?area=Azure&cell=A1", timeout=5)
-        assert page.status_code == 200
-        assert "Contoso Ltd" in page.text
-        assert "server" not in page.headers  # no server banner
-        assert httpx.post(f"http://127.0.0.1:{port}/customers", timeout=5).status_code == 405
+        yield port, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -76,3 +76,25 @@ def test_serve_answers_pages_and_stops_on_sigterm(tmp_path: Path) -> None:
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status reports it.
     assert process.returncode in (0, -signal.SIGTERM)
     assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")
+
+
+def test_serve_answers_pages_and_stops_on_sigterm(tmp_path: Path) -> None:
+    db = seed_file(tmp_path / "ascent.db")
+    with serving(str(db), tmp_path) as (port, _):
+        page = httpx.get(f"http://127.0.0.1:{port}/customers?area=Azure&cell=A1", timeout=5)
+        assert page.status_code == 200
+        assert "Contoso Ltd" in page.text
+        assert "server" not in page.headers  # no server banner
+        assert httpx.post(f"http://127.0.0.1:{port}/customers", timeout=5).status_code == 405
+
+
+@pytest.mark.postgres
+def test_serve_on_postgresql_serves_that_database(pg_url: str, tmp_path: Path) -> None:
+    # No SQLite file anywhere near: the UI must read the server's customers, not ./ascent.db.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, seed(pg_url)).result()
+    with serving(pg_url, tmp_path) as (port, _):
+        page = httpx.get(f"http://127.0.0.1:{port}/customers?area=Azure&cell=A1", timeout=10)
+        assert page.status_code == 200
+        assert "Contoso Ltd" in page.text
+    assert not (tmp_path / "ascent.db").exists()

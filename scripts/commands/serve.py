@@ -7,6 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 NAME = "serve"
 HELP = "serve the analyst web UI (matrix, customers, signals; read-only)"
@@ -20,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from scripts.context import db_path, require_database, settings_from
+    from scripts.context import db_target, require_database, settings_from
     from scripts.exits import EXIT_ADDRESS_IN_USE, EXIT_BAD_INPUT, EXIT_FAILED
     from scripts.web import server
     from scripts.web.app import create_app
@@ -35,10 +36,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"ascent serve: --port {port} is not a port number", file=sys.stderr)
         return EXIT_BAD_INPUT
     require_database(args)
-    path = db_path(args)
+    target = db_target(args)  # a SQLite file or a postgresql:// URL: the UI serves either
     # Opened once before listening, so a database that cannot be read is one line and exit 4
     # (a StorageError for the command line) rather than a traceback from the server's startup.
-    read_only = asyncio.run(_readable(path, settings))
+    read_only = asyncio.run(_readable(target, settings))
     try:
         sock = server.bind(host, port)
     except server.AddressInUse as exc:
@@ -47,10 +48,10 @@ def main(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"ascent serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
-    app = create_app(path, settings)
+    app = create_app(target, settings)
     mode = ", read-only: its folder cannot be written" if read_only else ""
     print(
-        f"ascent: analyst UI on http://{host}:{sock.getsockname()[1]}/ (database {path}{mode});"
+        f"ascent: analyst UI on http://{host}:{sock.getsockname()[1]}/ (database {_shown(target)}{mode});"
         " Ctrl-C stops it",
         file=sys.stderr,
     )
@@ -58,13 +59,29 @@ def main(args: argparse.Namespace) -> int:
     return 0 if started else EXIT_FAILED
 
 
-async def _readable(path: Path, settings: Any) -> bool:
+def _shown(target: str) -> str:
+    """The database as printed: a URL without its password."""
+    if "://" not in target:
+        return target
+    parts = urlsplit(target)
+    if parts.password is None:
+        return target
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def _readable(target: str, settings: Any) -> bool:
     """Open the database as the UI will and read the first row of every table (a damaged
     file then fails here, not on an analyst's first page); True when it is read-only."""
     from storage.store import open_store
 
-    store = await open_store(path, settings.storage, reading=True)
+    is_url = "://" in target
+    store = await open_store(target if is_url else Path(target), settings.storage, reading=True)
     async with store:
+        if is_url:  # a server checks its own pages; one read proves the schema is there
+            await store.db.fetchall("SELECT customer_id FROM customers LIMIT 1")
+            return False
         for (table,) in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
             quoted = str(table).replace('"', '""')
             await store.db.fetchall(f'SELECT * FROM "{quoted}" LIMIT 1')

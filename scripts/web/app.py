@@ -167,7 +167,8 @@ def create_app(
             app.state.ui = UiState(SqliteViewQueries(target.db), templates, web)
             yield
             return
-        store = await open_store(Path(target), storage_settings, reading=True)
+        url = isinstance(target, str) and "://" in target
+        store = await open_store(target if url else Path(target), storage_settings, reading=True)
         try:
             app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
             yield
