@@ -248,10 +248,14 @@ def page_signals(
     probabilities: np.ndarray,
     classifier: SignalClassifier,
     settings: SignalSettings,
+    predictions: Sequence[Prediction] | None = None,
 ) -> list[tuple[NewPassage, PassageResult]]:
     """A page's signals, explained: the document decision over its classified passages
-    (``passages``, their vectors and calibrated probabilities are row-aligned)."""
-    predictions = classifier.decide(probabilities) if len(passages) else []
+    (``passages``, their vectors, calibrated probabilities and the classifier's own
+    predictions are row-aligned; the predictions are made here when not given)."""
+    if predictions is None:
+        # predict, not decide: a classifier may add a second opinion there (svm+kw+head)
+        predictions = classifier.predict(vectors, [p.text for p in passages]) if len(passages) else []
     candidates = [
         Candidate(
             passage.position,
@@ -385,7 +389,9 @@ class ClassifyPipeline:
             if not p.is_boilerplate and p.position not in item.repeated and len(p.text) >= MIN_PASSAGE_CHARS
         ]
         vectors = await self.cached.encode([p.text for _, p in todo], [p.passage_hash for _, p in todo])
-        probabilities = self.classifier.probabilities(vectors, [p.text for _, p in todo])
+        texts = [p.text for _, p in todo]
+        probabilities = self.classifier.probabilities(vectors, texts)
+        predictions = self.classifier.predict(vectors, texts) if todo else []
         rows: list[list[int]] = [[] for _ in prepared]
         for row, (index, _) in enumerate(todo):
             rows[index].append(row)
@@ -397,6 +403,7 @@ class ClassifyPipeline:
                 probabilities[item_rows],
                 self.classifier,
                 self.settings,
+                [predictions[row] for row in item_rows],
             )
             for item, item_rows in zip(prepared, rows, strict=True)
         ]
