@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -76,10 +75,9 @@ async def _readable(target: str, settings: Any) -> bool:
     file then fails here, not on an analyst's first page); True when it is read-only."""
     from storage.store import open_store
 
-    is_url = "://" in target
-    store = await open_store(target if is_url else Path(target), settings.storage, reading=True)
+    store = await open_store(target, settings.storage, reading=True)
     async with store:
-        if is_url:  # a server checks its own pages; one read proves the schema is there
+        if "://" in target:  # a server checks its own pages; one read proves the schema is there
             await store.db.fetchall("SELECT customer_id FROM customers LIMIT 1")
             return False
         for (table,) in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):

@@ -167,8 +167,7 @@ def create_app(
             app.state.ui = UiState(SqliteViewQueries(target.db), templates, web)
             yield
             return
-        url = isinstance(target, str) and "://" in target
-        store = await open_store(target if url else Path(target), storage_settings, reading=True)
+        store = await open_store(target, storage_settings, reading=True)
         try:
             app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
             yield
