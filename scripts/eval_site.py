@@ -23,9 +23,10 @@ from html import escape
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scripts.fixture_web.server import parse_head
+
 DOMAIN = "example-newsroom.com"
 CUSTOMER_ID = "EVAL-NEWSROOM"
-MAX_REQUEST_BYTES = 16_384
 COMMAND_TIMEOUT_S = 3_600
 
 
@@ -73,8 +74,10 @@ class SiteServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            method, target, _ = head[:MAX_REQUEST_BYTES].split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            path = urlsplit(target).path or "/"
+            request = parse_head(head[:-4])
+            if request is None:
+                return
+            method, path = request.method, request.path
             found = self.served.get(path) or self.served.get(path.rstrip("/") or "/")
             status, (content_type, body) = (
                 ("200 OK", found) if found else ("404 Not Found", ("text/plain", b""))
