@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(VENV)/bin/ascent demo --companies $(COMPANIES) --out $(OUT)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check crawler signals intent storage scripts tests
+	$(VENV)/bin/ruff check common crawler signals intent storage scripts tests
 	$(VENV)/bin/mypy
 
 test: $(STAMP) browser lint

@@ -1,7 +1,7 @@
 """The signal classifier: embeddings (+ keyword cue features) → calibrated label probabilities
 → a signal type when the confidence clears that type's threshold, else ``none``.
 
-Three scorers are available (measured by ``scripts/eval_classifier.py``): nearest prototypes,
+Three scorers are available (measured by ``scripts/devtools/eval_classifier.py``): nearest prototypes,
 k nearest examples, and logistic regression. Every one is calibrated the same way: a single
 temperature fitted on out-of-fold probabilities of the training examples, and per-type
 thresholds chosen on the same out-of-fold predictions so that each type's precision reaches a
@@ -707,7 +707,7 @@ HEAD_METHOD = "head"
 RESCUED_METHOD = "svm+kw+head"
 # How sure: 0.9 is the head's lowest event threshold at which at most ~10 % of business and
 # tech news leads (BBC, AG News: mostly no event of our types) become signals, on predictions
-# of heads that never saw them (scripts/eval_real.py); on the fixture web's pages 0.9 still let
+# of heads that never saw them (scripts/devtools/eval_real.py); on the fixture web's pages 0.9 still let
 # 17.5 % unplanted signals through (0.95: 4.3 %, as precise as svm+kw alone), so 0.95.
 RESCUE_EVENT_THRESHOLD = 0.95
 
@@ -723,7 +723,7 @@ def _cached_head(examples_dir: str, persist: bool, embedder_key: int) -> SignalC
         raise ValueError(
             f"the shipped classifier head was fitted on {head.model_name} embeddings, not "
             f"{embedder.name}: set [signals] classifier to svm+kw (fitted on the examples) or "
-            "refit the head with python -m scripts.fit_head"
+            "refit the head with python -m scripts.devtools.fit_head"
         )
     examples = load_examples(examples_dir or None)
     return SignalClassifier(

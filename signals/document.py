@@ -47,7 +47,7 @@ _JOB_AD_FAMILIES = frozenset({"technology", "workplace"})
 LEAD_PASSAGES = 3
 # Confidence of a job ad's hiring type read from its title: a fixed prior (a title names the
 # role more reliably than any sentence of the ad), not fitted; how often it is right on real
-# ads is measured by scripts/eval_documents.py (BENCHMARKS.md).
+# ads is measured by scripts/devtools/eval_documents.py (BENCHMARKS.md).
 ROLE_TITLE_CONFIDENCE = 0.9
 
 

@@ -2,7 +2,7 @@
 
 Both stages are logistic regressions over the sentence embedding, the taxonomy's keyword cue
 indicators and the event-grammar indicators of :mod:`signals.eventcues`. Their weights,
-the event threshold and the calibration temperature were fitted by ``scripts/fit_head.py``
+the event threshold and the calibration temperature were fitted by ``scripts/devtools/fit_head.py``
 on our own examples and the fit-able real sources of ../shared/data/signals-dev, and are
 shipped as numbers only (``signals/head.npz``, read with ``allow_pickle=False``): no text of
 the real sources is in the product.

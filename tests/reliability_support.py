@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from scripts.fixture_web import FixtureWeb, World
-from scripts.settings import Settings
-from scripts.soak import (
+from scripts.devtools.soak import (
     BackgroundFixtureWeb,
     ascent,
     child_env,
@@ -24,6 +22,8 @@ from scripts.soak import (
     import_world,
     write_settings,
 )
+from scripts.fixture_web import FixtureWeb, World
+from scripts.settings import Settings
 
 __all__ = [
     "BackgroundFixtureWeb",

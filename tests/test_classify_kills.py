@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.soak import write_settings
+from scripts.devtools.soak import write_settings
 from tests.reliability_support import (
     Prepared,
     ascent,

@@ -1,6 +1,6 @@
 """The daemon's bounds under sustained load (scripts/pipeline.py, ``bounded=True``): the crawl
 pauses on a full classification backlog, classification goes in batches and stops after one
-backlog's worth, and the WAL is truncated. The soak (scripts/soak.py) shows the effect over
+backlog's worth, and the WAL is truncated. The soak (scripts/devtools/soak.py) shows the effect over
 half an hour; these check the mechanisms on a real database in seconds."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ async def test_checkpoint_truncates_the_wal(store: Store, tmp_path: Path) -> Non
 
 def soak_rows(rss: list[float]) -> list[dict[str, float]]:
     """Soak samples a minute apart where only RSS varies (everything else constant)."""
-    from scripts.soak import FLAT_SERIES, GROWING_SERIES
+    from scripts.devtools.soak import FLAT_SERIES, GROWING_SERIES
 
     return [
         {"t_s": 60.0 * n, **dict.fromkeys((*FLAT_SERIES, *GROWING_SERIES), 1.0), "rss_mb": value}
@@ -94,7 +94,7 @@ def soak_rows(rss: list[float]) -> list[dict[str, float]]:
 
 
 def test_soak_verdicts_tell_a_leak_from_a_sawtooth_and_a_spike() -> None:
-    from scripts.soak import flatness
+    from scripts.devtools.soak import flatness
 
     leak = [700.0 + 10 * n for n in range(30)]  # +600 MB/h, new highs all along
     # high while a crawl pass runs its parse workers, low between; ends mid-tooth

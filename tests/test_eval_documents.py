@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from scripts.eval_documents import SOURCES, LabelledDocument, Tally, judge, page_path, render_page, report
+from scripts.devtools.eval_documents import (
+    SOURCES,
+    LabelledDocument,
+    Tally,
+    judge,
+    page_path,
+    render_page,
+    report,
+)
 from signals.extract import extract_html
 
 STORY = LabelledDocument(
@@ -44,7 +52,7 @@ def test_scoring_counts_only_the_types_a_source_labels() -> None:
 
 @pytest.mark.slow
 def test_end_to_end_publishes_crawls_and_reads_explain_json(tmp_path: Path) -> None:
-    from scripts.eval_documents import predict_end_to_end
+    from scripts.devtools.eval_documents import predict_end_to_end
 
     predicted = predict_end_to_end(SOURCES["biotech-news"], [STORY], jsonld=True, workdir=tmp_path)
     assert predicted == [{"merger_acquisition"}]

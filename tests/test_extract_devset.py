@@ -12,7 +12,7 @@ from tests.conftest import REPO, shared_data
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts.bench_extract import Score, load_pages, score_page
+from scripts.devtools.bench_extract import Score, load_pages, score_page
 
 SAMPLE_EVERY = 5  # every 5th page: ~200 pages, a few seconds
 MIN_F1 = 0.85

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from scripts.devtools.soak import daemon_process, free_port, get_text, metric_sum, write_settings
 from scripts.exits import EXIT_STORAGE
 from scripts.settings import Settings
-from scripts.soak import daemon_process, free_port, get_text, metric_sum, write_settings
 from storage.db import Database
 from storage.errors import DatabaseReadOnly
 from tests.reliability_support import (

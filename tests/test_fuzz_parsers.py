@@ -1,10 +1,10 @@
-"""Bounded fuzzing of every parser of untrusted input (the same targets as scripts/fuzz.py).
+"""Bounded fuzzing of every parser of untrusted input (the same targets as scripts/devtools/fuzz.py).
 
 Each target gets its seed corpus (the fixture web's hostile pages, hand-made nasty cases and
 real files from ../shared/data read in place), then hypothesis-generated mutations of it and
 random bytes. A target must not raise, must answer within its per-input budget and keep its
 invariants, all of them: every finding listed in docs/reliability.md is fixed, so the CI run
-checks as strictly as ``python scripts/fuzz.py --seconds 300``, which fuzzes for longer.
+checks as strictly as ``python scripts/devtools/fuzz.py --seconds 300``, which fuzzes for longer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts import fuzz
+from scripts.devtools import fuzz
 
 # Examples per target, sized so each target stays well under 10 s on a loaded 2-core machine.
 EXAMPLES = {

@@ -26,7 +26,7 @@ def test_shipped_head_matches_the_bundled_model_and_examples() -> None:
     assert head.labels == LABELS
     assert set(head.type_ids) == set(default_taxonomy().ids)
     # fitted on the training split as it is now: editing the examples needs
-    # `python -m scripts.fit_head` (the file says which examples it was fitted on)
+    # `python -m scripts.devtools.fit_head` (the file says which examples it was fitted on)
     train = [e for e in load_examples() if e.split == "train"]
     assert head.examples_digest == examples_digest(train)
     assert 0.05 < head.event_threshold < 0.95

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench_import import REPO, customers_file, import_once
+from scripts.devtools.bench_import import REPO, customers_file, import_once
 
 
 @pytest.mark.slow

@@ -53,9 +53,9 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from scripts.devtools.soak import BackgroundFixtureWeb, ascent, child_env, fixture_settings, write_settings
 from scripts.fixture_web import World
 from scripts.fixture_web.server import LogRecord
-from scripts.soak import BackgroundFixtureWeb, ascent, child_env, fixture_settings, write_settings
 from storage.frontier import NewSource
 from storage.postgres.frontier import DEFAULT_HOST_GAP_S
 from storage.store import open_store

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.devtools.soak import write_settings
 from scripts.settings import Settings
-from scripts.soak import write_settings
 from tests.reliability_support import ascent, child_env, run_ascent
 from tests.test_faults_storage import CAN_MOUNT, IS_ROOT, _read_only
 from tests.test_storage_exits import MONTH, Scored, scored  # noqa: F401 (the module's fixture)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from scripts.devtools.soak import import_world, write_settings
 from scripts.fixture_web import World
 from scripts.settings import Settings
-from scripts.soak import import_world, write_settings
 from tests.reliability_support import checkpoint, run_ascent
 from tests.test_faults_storage import CAN_MOUNT, IS_ROOT, _read_only
 

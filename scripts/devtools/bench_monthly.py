@@ -1,6 +1,6 @@
 """Benchmark of the monthly run: synthetic customers and signals at three sizes.
 
-    python -m scripts.bench_monthly [--sizes 10000:200000,30000:600000,100000:2000000] [--keep DIR]
+    python -m scripts.devtools.bench_monthly [--sizes 10000:200000,30000:600000,100000:2000000] [--keep DIR]
         [--reuse] [--quiet-load 1.5 --patience 900]
 
 For each size it writes a synthetic database (customers with products, technographics,

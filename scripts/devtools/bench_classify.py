@@ -1,6 +1,6 @@
 """Throughput of the whole classify step against raw ``model.encode`` on the same passages.
 
-    python scripts/bench_classify.py [--documents 300] [--sentences 12] [--batch-size 64]
+    python scripts/devtools/bench_classify.py [--documents 300] [--sentences 12] [--batch-size 64]
                                      [--classifier NAME]
 
 Builds a temporary SQLite store with synthetic pages (sentences drawn from the labelled
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from signals.classify import get_classifier, load_examples
 from signals.embed import load_embedder

@@ -1,11 +1,11 @@
 """Fit the shipped two-stage head (signals/head.npz) from our examples and the fit-able
 sources of ../shared/data/signals-dev.
 
-    python -m scripts.fit_head [--out signals/head.npz]
+    python -m scripts.devtools.fit_head [--out signals/head.npz]
 
 Only numbers are written: the two stages' weights, the event threshold and the
 temperatures. The threshold is the one that maximises the mean event-vs-none F1 over the
-fit-able sources on leave-one-source-out predictions (``scripts/eval_real.py`` computes them
+fit-able sources on leave-one-source-out predictions (``scripts/devtools/eval_real.py`` computes them
 the same way), so it comes from real text, not from our examples. Without the dev data the
 head is fitted on our examples alone (threshold 0.5) and the script says so.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts import devset
+from scripts.devtools import devset
 from signals.classify import Example, cue_matrix, embed_examples, examples_digest, load_examples
 from signals.embed import Embedder, default_embedder
 from signals.head import TwoStageHead, fit_head, head_features, shipped_head_path
@@ -186,7 +186,7 @@ def load_all(embedder: Embedder) -> tuple[list[Example], Table, list[devset.Unit
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts.eval_real import leave_one_source_out
+    from scripts.devtools.eval_real import leave_one_source_out
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(shipped_head_path()))

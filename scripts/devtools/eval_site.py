@@ -137,7 +137,7 @@ def _served(pages: Mapping[str, str], section: str) -> Iterator[SiteServer]:
 def _ascent(workdir: Path, *args: str) -> str:
     command = [sys.executable, "-m", "scripts.cli", "--db", str(workdir / "ascent.db")]
     command += ["--config", str(workdir / "ascent.toml"), *args]
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, env=env, check=False
     )

@@ -15,7 +15,7 @@ that it never becomes a dependency of the product. Create it once with::
 the trafilatura row is skipped. Timed passes of the two engines alternate, best of
 ``--repeat`` kept for each, so that load on the machine affects both alike. Run::
 
-    .venv/bin/python scripts/bench_extract.py [--limit N] [--repeat 2] [--json]
+    .venv/bin/python scripts/devtools/bench_extract.py [--limit N] [--repeat 2] [--json]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "extract-trafilatura"
 BENCH_VENV_PYTHON = REPO / ".bench-venv" / "bin" / "python"
 _WS = re.compile(r"\s+")

@@ -8,7 +8,7 @@ news story under ``/news/`` with its headline in ``<title>``/``<h1>`` and, unles
 product runs: extraction, passages, the headline, embeddings, the passage classifier and the
 document decision (``signals.pipeline.prepare_document`` and ``page_signals``).
 
-    python -m scripts.eval_documents [--sources a,b] [--limit N] [--no-jsonld] [--e2e N]
+    python -m scripts.devtools.eval_documents [--sources a,b] [--limit N] [--no-jsonld] [--e2e N]
 
 Scored per source on the types the source labels (CASIE labels security incidents only;
 biotech-news its eight event types and hiring of any kind; google-jobs the four hiring
@@ -47,14 +47,14 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from signals.classify import SignalClassifier
 from signals.embed import Embedder
 from signals.settings import SignalSettings
 from signals.taxonomy import NONE
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "signals-dev"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "signals-dev"
 CACHE = Path(os.environ.get("ASCENT_DEV_CACHE", Path.home() / ".cache" / "ascent-dev"))
 HIRING = ("hiring_tech", "hiring_security", "hiring_sales", "hiring_finance")
 EVENT_TYPES = (
@@ -341,7 +341,7 @@ def predict_end_to_end(
     source: Source, documents: Sequence[LabelledDocument], *, jsonld: bool, workdir: Path
 ) -> list[set[str]]:
     """Publish the documents as a site on loopback, crawl, classify, read ``explain --json``."""
-    from scripts.eval_site import run_site_evaluation
+    from scripts.devtools.eval_site import run_site_evaluation
 
     pages = {
         page_path(source, document): render_page(source, document, site="Example Newsroom", jsonld=jsonld)
@@ -379,15 +379,15 @@ def evaluate_in_process(
     print("\n".join(report(source, tally, f"in process, {time.perf_counter() - started:.0f} s")))
 
 
-# The group each document-level source belongs to in the head's fitting data (scripts/devset.py).
+# The group each document-level source belongs to in the head's fitting data (scripts/devtools/devset.py).
 HEAD_GROUPS = {"casie-documents": "casie", "biotech-news": "biotech-news"}
 
 
 def head_without(source: str, embedder: Embedder, shipped: SignalClassifier) -> SignalClassifier:
     """The shipped two-stage head refitted without ``source``'s group (its event threshold
     kept), so a source the head was fitted on is scored by a head that never saw it."""
-    from scripts import devset
-    from scripts.fit_head import Table, fit, fittable, load_all
+    from scripts.devtools import devset
+    from scripts.devtools.fit_head import Table, fit, fittable, load_all
 
     group = HEAD_GROUPS.get(source)
     if group is None:

@@ -1,6 +1,6 @@
 """The passage classifier on real, independently labelled text (../shared/data/signals-dev).
 
-    python -m scripts.eval_real [--markdown FILE] [--baseline]
+    python -m scripts.devtools.eval_real [--markdown FILE] [--baseline]
 
 Split by source: every fit-able source is scored by a head fitted on our examples and the
 OTHER fit-able sources (leave one source out; casie's sentences and documents are one
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts import devset
-from scripts.fit_head import Table, best_event_threshold, fit, fittable, load_all
+from scripts.devtools import devset
+from scripts.devtools.fit_head import Table, best_event_threshold, fit, fittable, load_all
 from signals.classify import (
     RESCUE_EVENT_THRESHOLD,
     RESCUED_METHOD,

@@ -1,6 +1,6 @@
 """Requests the crawler spends on the fixture web for the coverage it reaches.
 
-    .venv/bin/python -m scripts.bench_fixture_requests [--companies 200] [--seed 7]
+    .venv/bin/python -m scripts.devtools.bench_fixture_requests [--companies 200] [--seed 7]
 
 The same two passes as ``tests/test_crawl_fixture.py::test_two_hundred_companies_coverage``:
 one ``crawl --once`` pass, then the content clock moves 60 days and the crawler's clock

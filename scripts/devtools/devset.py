@@ -23,7 +23,7 @@ from signals.classify import embed_cached
 from signals.embed import Embedder
 from signals.taxonomy import NONE, default_taxonomy
 
-DEV_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "signals-dev"
+DEV_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "signals-dev"
 
 # Every source, with whether shipped parameters may be fitted on it.
 FITTABLE = ("casie", "breach-notices", "prc-breaches", "biotech-news", "fintext", "bbc", "gdpr-fines")
@@ -137,7 +137,7 @@ def primary_label(unit: Unit) -> str:
     return unit.labels[0] if len(unit.labels) == 1 else (unit.labels[0] if unit.labels else NONE)
 
 
-if __name__ == "__main__":  # warm the vector cache: python -m scripts.devset
+if __name__ == "__main__":  # warm the vector cache: python -m scripts.devtools.devset
     import sys
     import time
 

@@ -5,7 +5,7 @@ same request list: a plain httpx.AsyncClient on a cold page cache, the same on a
 a minimal raw-socket keep-alive client that shows what the server can do when the client is
 cheap. The server's own CPU time per request (from psutil) gives its capacity on one core.
 
-    .venv/bin/python scripts/bench_fixture_web.py --companies 1000 --requests 6000
+    .venv/bin/python scripts/devtools/bench_fixture_web.py --companies 1000 --requests 6000
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 

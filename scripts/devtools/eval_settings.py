@@ -1,6 +1,6 @@
 """Bad settings tried against the real command line: every one must be refused up front.
 
-    python -m scripts.eval_settings [--timeout 30]
+    python -m scripts.devtools.eval_settings [--timeout 30]
 
 Each case runs `ascent` in a child process with one bad value, from a settings file or an
 ``ASCENT_*`` variable, on a fresh database path. Printed as a markdown table: the command's
@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # (what is set, the TOML of a settings file or None, the environment, the command)
 CASES: list[tuple[str, str | None, dict[bytes, bytes], list[str]]] = [

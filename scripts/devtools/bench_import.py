@@ -1,6 +1,6 @@
 """Benchmark of `ascent import customers`: peak memory against the file's size.
 
-    python -m scripts.bench_import [--sizes-mb 1,10,50] [--work DIR] [--code DIR]
+    python -m scripts.devtools.bench_import [--sizes-mb 1,10,50] [--work DIR] [--code DIR]
 
 Writes synthetic customer files of about each size (fictional companies on .com domains,
 cached under ``--work``), imports each into a fresh database in a child process and reports
@@ -23,7 +23,7 @@ HEADER = (
     "CustomerID,AccountName,Domain,OrgSize,Industry,Vertical,City,State,PostalCode,Country,"
     "IsNonprofit,AzureMonthlyRevenue,PartnerID,PartnerName\n"
 )
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def customer_row(number: int) -> str:

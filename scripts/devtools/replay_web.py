@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from scripts.fixture_web.server import parse_head
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 AGENTS = ("ascent", "benchspider")  # the two crawlers' robots.txt tokens
 NAMES = (
     "harbor", "juniper", "kestrel", "lumen", "meridian", "nimbus", "orchard", "pioneer",

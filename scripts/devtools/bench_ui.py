@@ -5,7 +5,7 @@ cohorts and revenue, signals), serves it with uvicorn on loopback and times full
 (request to last byte) of the customer list under different filters and sorts, plus the
 matrix, a customer page and the signal feed.
 
-    .venv/bin/python scripts/bench_ui.py --customers 100000 --months 2 --repeat 15
+    .venv/bin/python scripts/devtools/bench_ui.py --customers 100000 --months 2 --repeat 15
 
 The database is a benchmark fixture written directly with SQL (the monthly run's tables are
 the UI's input); it is kept between runs under --work unless --rebuild is given.

@@ -1,12 +1,12 @@
 """Real labelled text through `ascent classify --stdin --json`, the path an evaluator takes.
 
-Each dev-set unit (scripts/devset.py: a sentence or paragraph as itself, a job ad as its
+Each dev-set unit (scripts/devtools/devset.py: a sentence or paragraph as itself, a job ad as its
 first 300 characters) becomes one input line of a real `ascent classify --stdin --json`
 process, and the answers are scored per source: how many of the events were found with their
 type, how many `none` rows were left alone, and for job ads how often the role was typed
 right. Offline; reads ../shared/data/signals-dev in place.
 
-    python -m scripts.eval_stdin [--files google-jobs,breach-notices] [--limit N]
+    python -m scripts.devtools.eval_stdin [--files google-jobs,breach-notices] [--limit N]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from scripts import devset
+from scripts.devtools import devset
 from signals.taxonomy import NONE
 
 DEFAULT_FILES = ("google-jobs", "breach-notices", "prc-breaches", "gdpr-fines", "fintext")

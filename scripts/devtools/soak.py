@@ -1,6 +1,6 @@
 """Soak test: run the daemon against a fixture web for a long time and watch its resources.
 
-    python -m scripts.soak --companies 2000 --minutes 30 --interval 60 --out soak-out
+    python -m scripts.devtools.soak --companies 2000 --minutes 30 --interval 60 --out soak-out
 
 The script starts a fixture web in this process (so its content clock can be moved forward:
 new posts appear and the crawler's revisits find them), imports the world's customers, and

@@ -3,7 +3,7 @@
 Offline: real pages from ../shared/data/extract-trafilatura (read in place). Prints the
 per-page time of each way and their ratio, measured in one run:
 
-    .venv/bin/python scripts/bench_isolation.py [--pages 200] [--workers 1]
+    .venv/bin/python scripts/devtools/bench_isolation.py [--pages 200] [--workers 1]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from crawler.isolation import ParsePool
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "extract-trafilatura" / "html.tar.gz"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "extract-trafilatura" / "html.tar.gz"
 
 
 def parse(body: bytes, url: str) -> int:

@@ -1,8 +1,8 @@
 """Fuzz the parsers of untrusted input: every target for a time budget, crashes saved to disk.
 
-    python scripts/fuzz.py --target extract --seconds 300 --out fuzz-findings
-    python scripts/fuzz.py --target all --seconds 60
-    python scripts/fuzz.py --list
+    python scripts/devtools/fuzz.py --target extract --seconds 300 --out fuzz-findings
+    python scripts/devtools/fuzz.py --target all --seconds 60
+    python scripts/devtools/fuzz.py --list
 
 Each target takes bytes (what a hostile server or a user's file can hand us) and checks the
 target's promises: it never raises, it returns the documented types, it stays within a time
@@ -35,11 +35,11 @@ from functools import cache
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("ASCENT_SHARED_DATA", REPO.parent / "shared" / "data"))
 MAX_INPUT_BYTES = 3_000_000
 MAX_SEED_BYTES = 2_500_000

@@ -1,8 +1,8 @@
 """ascent vs a link-following spider (Scrapy) on a replay web of real pages.
 
-    .venv/bin/python -m scripts.bench_replay [--sites 30] [--articles 6] [--per-host 2] [--delay 0.5]
+    .venv/bin/python -m scripts.devtools.bench_replay [--sites 30] [--articles 6] [--per-host 2] [--delay 0.5]
 
-The replay web (scripts/replay_web.py: real pages and robots.txt files from ../shared/data,
+The replay web (scripts/devtools/replay_web.py: real pages and robots.txt files from ../shared/data,
 read in place, under fictional customer domains, plain HTTP only) runs in its own process,
 one fresh server per crawler. ascent crawls it twice (``crawl --once``, then again with its
 clock a day later), seeded as every customer is, ``https://domain/``: the scheme fallback
@@ -31,9 +31,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from scripts.replay_web import ReplayData, ReplayWeb, Site, build_sites
+from scripts.devtools.replay_web import ReplayData, ReplayWeb, Site, build_sites
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BENCH_VENV = REPO / ".bench-venv"
 SCRAPY_AGENT = "benchspider/1.0 (+https://example.org/bench)"
 SPIDER = """

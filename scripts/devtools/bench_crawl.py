@@ -1,6 +1,6 @@
 """Crawl throughput against the fixture web: our crawler vs a raw concurrent httpx GET loop.
 
-    python -m scripts.bench_crawl [--companies 100] [--concurrency 64] [--per-host 2]
+    python -m scripts.devtools.bench_crawl [--companies 100] [--concurrency 64] [--per-host 2]
 
 The fixture web runs in its own process (so its CPU is not charged to either side). Phase 1
 runs one ``crawl --once`` pass of our crawler (robots.txt, gates, parsing in the isolated

@@ -1,7 +1,7 @@
 """Crawl throughput with 1, 2 and 4 worker processes sharing one PostgreSQL frontier, and SQLite
 with one worker for reference, against the same fixture web, in one run.
 
-    python -m scripts.bench_scaleout [--companies 60] [--workers 1,2,4] [--postgres URL]
+    python -m scripts.devtools.bench_scaleout [--companies 60] [--workers 1,2,4] [--postgres URL]
 
 The fixture web runs in its own process. For each configuration a fresh database (a scratch
 schema on PostgreSQL, a temporary file for SQLite) gets the same customers; the workers start
@@ -39,7 +39,7 @@ def _serve(companies: int, seed: int, ports: Any, stop: Any) -> None:
 
 
 def _settings(args: argparse.Namespace, port: int) -> Any:
-    from scripts.bench_crawl import fixture_crawler_settings
+    from scripts.devtools.bench_crawl import fixture_crawler_settings
     from scripts.fixture_web import World
     from scripts.settings import Settings
 

@@ -2,10 +2,10 @@
 
 Every approach is fitted on the training split only (its temperature and per-type thresholds
 come from cross-validation on the training split); the evaluation split is scored once. The
-row ``head`` is the shipped two-stage head (signals/head.npz), fitted by scripts/fit_head.py on
+row ``head`` is the shipped two-stage head (signals/head.npz), fitted by scripts/devtools/fit_head.py on
 the training split and real text, never on the evaluation split.
 
-    python scripts/eval_classifier.py [--examples DIR] [--methods a,b,...] [--markdown FILE]
+    python scripts/devtools/eval_classifier.py [--examples DIR] [--methods a,b,...] [--markdown FILE]
 
 Reports per approach: macro-F1 over the 18 signal types and ``none``, none-vs-signal precision
 and recall, expected calibration error (ECE), fit time; then per-type F1 and the reliability
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from signals.classify import (
     HEAD_METHOD,
