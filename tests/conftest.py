@@ -11,6 +11,9 @@ from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.store import Store, open_store
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Fixtures that tests of several parts use, kept in their support modules.
+pytest_plugins = ["tests.support.hostile_db", "tests.support.scored_db"]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 

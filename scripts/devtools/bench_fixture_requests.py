@@ -2,7 +2,7 @@
 
     .venv/bin/python -m scripts.devtools.bench_fixture_requests [--companies 200] [--seed 7]
 
-The same two passes as ``tests/test_crawl_fixture.py::test_two_hundred_companies_coverage``:
+The same two passes as ``tests/crawler/test_crawl_fixture.py::test_two_hundred_companies_coverage``:
 one ``crawl --once`` pass, then the content clock moves 60 days and the crawler's clock
 1.1 days, and a second pass (the revisit). Printed: planted pages and entries allowed by
 robots.txt that were found, the requests the fixture web logged (robots.txt included) in
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.test_crawl_fixture import (
+from tests.crawler.test_crawl_fixture import (
     DAY,
     Clock,
     crawl,
