@@ -35,6 +35,7 @@ FIRMOGRAPHIC = [
     "SubSegment",
     "IsNonprofit",
 ]
+# Pinned on purpose (the header of SPEC §7), not read from common/vocabulary.py.
 FLAGS = [
     "HasAzure",
     "HasM365",

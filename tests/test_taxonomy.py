@@ -11,6 +11,7 @@ import pytest
 
 from signals.taxonomy import NONE, TaxonomyError, default_taxonomy, parse_taxonomy
 
+# Pinned on purpose (SPEC §4.2): common/vocabulary.py must keep these ids in this order.
 SPEC_IDS = [
     "hiring_tech",
     "hiring_security",
