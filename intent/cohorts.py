@@ -13,33 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from common.vocabulary import FLAGS
 from intent.vocabulary import products
-
-FLAGS: tuple[str, ...] = (
-    "HasAzure",
-    "HasM365",
-    "HasD365",
-    "HasSurface",
-    "HasCopilot",
-    "HasE5",
-    "HasGoogle",
-    "HasAWS",
-    "HasSalesforce",
-    "HasZoom",
-)
-
-COHORTS: tuple[str, ...] = (
-    "Azure_M365NoAzure",
-    "M365_MoveToCloud",
-    "M365_UpsellExisting",
-    "M365_Copilot",
-    "Surface_Acquire_1_49Seats",
-    "Surface_Acquire_50PlusSeats",
-    "Surface_Upsell_1_24Devices",
-    "Surface_Upsell_25PlusDevices",
-    "D365BC_MigrateOnPrem",
-    "Security_UpsellE5",
-)
 
 # Technology names (lower case) that prove a flag; a name matches exactly or as a prefix
 # followed by a space ("aws" matches "AWS CloudFront" but "zoom" does not match "ZoomInfo").

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS
 from intent.cohorts import Holdings
 from intent.settings import IntentSettings
 from intent.vocabulary import products

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS
 from intent.domains import DomainError, normalise_domain
 from intent.import_spool import ImportSpool
 from intent.vocabulary import products

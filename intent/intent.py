@@ -27,7 +27,7 @@ from datetime import date
 
 import numpy as np
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS
 from intent.settings import IntentSettings, half_life_of, strength_of
 
 EPOCH = date(1970, 1, 1)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from intent.settings import BAND_NAMES, IntentSettings
+from common.vocabulary import BAND_NAMES
+from intent.settings import IntentSettings
 
 
 class MatrixError(ValueError):

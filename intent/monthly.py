@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from intent.areas import AREAS
-from intent.cohorts import COHORTS, FLAGS, Holdings, Profile, cohorts, flags, profile_from_rows, summarise
+from common.vocabulary import AREAS, BAND_NAMES, COHORTS, FLAGS
+from intent.cohorts import Holdings, Profile, cohorts, flags, profile_from_rows, summarise
 from intent.fit import FitCustomer, FitInputs, FitResult, compute_fit, quarter_of, quarter_start, rescore
 from intent.intent import EPOCH, ColumnsBuilder, SignalColumns, day_number, score_batch
 from intent.matrix import Matrix
 from intent.months import MonthError, month_bounds
 from intent.revenue import whitespace
-from intent.settings import BAND_NAMES, IntentSettings, settings_fingerprint
+from intent.settings import IntentSettings, settings_fingerprint
 from storage.runs import RunRepository
 from storage.scores import FitModelRecord, MonthWrite, ScoreRepository, ScoringCustomer
 

@@ -21,8 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from intent.areas import AREAS
-from intent.cohorts import COHORTS, FLAGS
+from common.vocabulary import AREAS, COHORTS, FLAGS
 from intent.matrix import Matrix
 from intent.monthly import month_bounds
 from intent.revenue import report_revenue

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-BAND_NAMES: tuple[str, ...] = ("Very low", "Low", "Medium", "High")
+from common.vocabulary import BAND_NAMES, CELLS, CLUSTER_CELLS, FAMILIES, SIGNAL_IDS
 
 
 def _half_lives() -> dict[str, float]:
@@ -52,33 +52,11 @@ def _strengths() -> dict[str, float]:
 
 
 def _cells() -> dict[str, list[str]]:
-    return {
-        "A1": ["High", "High"],
-        "A2": ["High", "Medium"],
-        "A3": ["Medium", "High"],
-        "A4": ["Medium", "Medium"],
-        "B1": ["High", "Low"],
-        "B2": ["Low", "High"],
-        "B3": ["Medium", "Low"],
-        "B4": ["Low", "Medium"],
-        "C1": ["High", "Very low"],
-        "C2": ["Very low", "High"],
-        "C3": ["Low", "Low"],
-        "C4": ["Medium", "Very low"],
-        "D1": ["Very low", "Medium"],
-        "D2": ["Low", "Very low"],
-        "D3": ["Very low", "Low"],
-        "D4": ["Very low", "Very low"],
-    }
+    return {cell: list(bands) for cell, bands in CELLS.items()}
 
 
 def _clusters() -> dict[str, list[str]]:
-    return {
-        "Act now": ["A1", "A2", "A3", "A4"],
-        "Evaluate": ["B1", "B2", "B3", "B4"],
-        "Nurture": ["C1", "C2", "C3", "C4"],
-        "Educate": ["D1", "D2", "D3", "D4"],
-    }
+    return {cluster: list(cells) for cluster, cells in CLUSTER_CELLS.items()}
 
 
 def _prices() -> dict[str, float]:
@@ -109,6 +87,7 @@ class IntentSettings:
         metadata={
             "min": 60,
             "max": 36_500,
+            "keys": FAMILIES,
             "doc": "Recency half-life in days per signal family: a signal's weight halves every "
             "half-life; families left out keep their default. Keep every value >= 60 so scores "
             "move at most one band a month.",
@@ -119,17 +98,28 @@ class IntentSettings:
         metadata={
             "min": 0,
             "max": 10,
+            "keys": SIGNAL_IDS,
             "doc": "Strength per signal type (1.0 = a clear, direct buying signal); types left "
-            "out keep their default.",
+            "out keep their default (every type has one).",
         },
     )
     default_strength: float = field(
         default=0.7,
-        metadata={"min": 0, "max": 10, "doc": "Strength of a signal type missing from signal_strength."},
+        metadata={
+            "min": 0,
+            "max": 10,
+            "doc": "Strength of a stored signal whose type is not in the vocabulary (written by "
+            "an older taxonomy); every known type has its own in signal_strength.",
+        },
     )
     default_half_life_days: float = field(
         default=90.0,
-        metadata={"min": 60, "max": 36_500, "doc": "Half-life of a family missing from half_life_days."},
+        metadata={
+            "min": 60,
+            "max": 36_500,
+            "doc": "Half-life of a stored signal whose family is not in the vocabulary (written "
+            "by an older taxonomy); every known family has its own in half_life_days.",
+        },
     )
     max_signal_age_days: int = field(
         default=730,

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS
 from intent.matrix import Matrix
 from intent.monthly import month_bounds, previous_month
 from intent.settings import IntentSettings

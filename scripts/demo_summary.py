@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from intent.areas import AREAS
+from common.vocabulary import ACT_NOW, AREAS
 from scripts.terminal import inert
 from storage.store import Store
 from storage.views import CustomerFilter, SqliteViewQueries
@@ -76,7 +76,7 @@ async def _matrices(console: Console, views: SqliteViewQueries, month: str) -> N
 async def _act_now(console: Console, store: Store, views: SqliteViewQueries, month: str) -> None:
     candidates = []
     for area in AREAS:
-        page = await views.customer_page(CustomerFilter(month, area, cluster="Act now"), 1, 10)
+        page = await views.customer_page(CustomerFilter(month, area, cluster=ACT_NOW), 1, 10)
         candidates += page.rows
     best: dict[str, Any] = {}
     for row in sorted(candidates, key=lambda r: -(r.intent + r.fit)):

@@ -2,8 +2,9 @@
 
 The team convention (every section's dataclass follows it): ``"min"`` and ``"max"`` are
 inclusive bounds, ``"gt"`` an exclusive lower bound (0 for "positive"), ``"choices"`` a tuple
-of allowed values, ``"header_safe": True`` a string sent in HTTP headers. Floats are always
-finite. For a list or table field the rule applies to every item or value.
+of allowed values, ``"keys"`` a tuple of the allowed keys of a table, ``"header_safe": True``
+a string sent in HTTP headers. Floats are always finite. For a list or table field the rule
+applies to every item or value.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ RANGE_KEYS = ("min", "max", "gt", "choices")
 def value_problem(value: Any, meta: Mapping[str, Any]) -> str | None:
     """Why ``value`` breaks the field's declared rule, or None when it is allowed."""
     if isinstance(value, Mapping):
-        return _first(((f"{key}: ", item) for key, item in value.items()), meta)
+        return _unknown_key(value, meta) or _first(((f"{key}: ", item) for key, item in value.items()), meta)
     if isinstance(value, list):
         return _first(((f"item {index + 1}: ", item) for index, item in enumerate(value)), meta)
     return _scalar_problem(value, meta)
+
+
+def _unknown_key(table: Mapping[Any, Any], meta: Mapping[str, Any]) -> str | None:
+    keys: tuple[str, ...] = meta.get("keys") or ()
+    unknown = [key for key in table if keys and key not in keys]
+    return f"unknown key {unknown[0]!r}; known: {', '.join(keys)}" if unknown else None
 
 
 def _first(items: Any, meta: Mapping[str, Any]) -> str | None:
@@ -78,6 +85,7 @@ def allowed_text(meta: Mapping[str, Any]) -> str:
     parts = [" or ".join(f"`{c}`" for c in meta["choices"])] if "choices" in meta else []
     parts += [f"{sign} {_number(meta[key])}" for key, sign in _BOUNDS if key in meta]
     parts += [f"<= `{meta['max_field']}`"] if "max_field" in meta else []
+    parts += ["keys " + ", ".join(f"`{k}`" for k in meta["keys"])] if "keys" in meta else []
     parts += ["printable ASCII/Latin-1, no CR/LF"] if meta.get("header_safe") else []
     return ", ".join(parts)
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from common.vocabulary import HIRING_IDS
 from signals.roles import is_role_title, role_family
 from signals.structured import StructuredData
 from signals.taxonomy import NONE, default_taxonomy
@@ -36,7 +37,7 @@ ARTICLE = "article"
 FORUM = "forum"
 OTHER = "other"
 
-HIRING_TYPES = frozenset({"hiring_tech", "hiring_security", "hiring_sales", "hiring_finance"})
+HIRING_TYPES = frozenset(HIRING_IDS)
 # Source kinds whose pages' titles are headlines (the crawler's source kinds).
 _HEADLINE_SOURCES = frozenset({"newsroom", "blog"})
 # What a job ad's body may say besides the hire: the tools and projects the role works on.

@@ -1,5 +1,9 @@
-"""The buying-signal taxonomy (SPEC §4.2), loaded from ``taxonomy.toml``: ids, families,
-polarity, descriptions, solution areas, keyword cues and the competitor product → area table."""
+"""The buying-signal taxonomy (SPEC §4.2): the ids, families, polarity and solution areas of
+``common.vocabulary`` joined with the descriptions, keyword cues and why-now templates of
+``taxonomy.toml`` and its competitor product → area table.
+
+The file must describe exactly the vocabulary's signal ids: one missing or extra is a
+TaxonomyError at load, so the two can never drift apart."""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from common.vocabulary import AREAS, COMPETITOR_TECH, SIGNALS, SignalKind
+
 NONE = "none"
-ALL_AREAS = "*"
+SIGNAL_KEYS = frozenset({"id", "description", "cues", "why_now"})
 
 
 class TaxonomyError(ValueError):
@@ -70,13 +76,11 @@ class Taxonomy:
         if signal_id == NONE:
             return []
         signal_type = self.get(signal_id)
-        if signal_id == "competitor_tech":
+        if signal_id == COMPETITOR_TECH:
             found: list[str] = []
             for product in self.competitors_in(text):
                 found.extend(a for a in product.areas if a not in found)
             return found or list(self.competitor_default)
-        if ALL_AREAS in signal_type.areas:
-            return list(self.areas)
         return list(signal_type.areas)
 
     def cue_spans(self, signal_id: str, text: str) -> list[tuple[int, int]]:
@@ -103,42 +107,63 @@ def _compile(pattern: str, where: str) -> re.Pattern[str]:
 
 
 def parse_taxonomy(raw: dict[str, Any]) -> Taxonomy:
-    areas = tuple(str(a) for a in raw.get("areas", ()))
-    types: list[SignalType] = []
-    for entry in raw.get("signal", ()):
-        sid = str(entry.get("id", ""))
-        if not re.fullmatch(r"[a-z][a-z_]*", sid) or sid == NONE:
-            raise TaxonomyError(f"signal {sid!r}: id must be lower_snake_case and not 'none'")
-        polarity = int(entry.get("polarity", 1))
-        if polarity not in (1, -1):
-            raise TaxonomyError(f"signal {sid}: polarity must be +1 or -1")
-        type_areas = tuple(str(a) for a in entry.get("areas", ()))
-        unknown = [a for a in type_areas if a != ALL_AREAS and a not in areas]
-        if unknown:
-            raise TaxonomyError(f"signal {sid}: unknown areas {unknown}")
-        types.append(
-            SignalType(
-                id=sid,
-                family=str(entry["family"]),
-                polarity=polarity,
-                description=str(entry["description"]),
-                areas=type_areas,
-                cues=tuple(_compile(c, sid) for c in entry.get("cues", ())),
-                why_now=str(entry.get("why_now", "{company}: {phrase} ({date}).")),
-            )
-        )
-    if len({t.id for t in types}) != len(types):
-        raise TaxonomyError("duplicate signal ids")
+    """The taxonomy of a parsed ``taxonomy.toml``, in the vocabulary's signal order."""
+    entries = _entries_by_id(raw.get("signal", ()))
+    types = tuple(_signal_type(kind, entries[kind.id]) for kind in SIGNALS)
     competitors = tuple(
         CompetitorProduct(
             product=str(c["product"]),
             pattern=_compile(str(c["pattern"]), str(c["product"])),
-            areas=tuple(str(a) for a in c["areas"]),
+            areas=_known_areas(c["areas"], f"competitor {c['product']}"),
         )
         for c in raw.get("competitor_products", ())
     )
-    default = tuple(str(a) for a in raw.get("competitor_default", {}).get("areas", ()))
-    return Taxonomy(areas=areas, types=tuple(types), competitors=competitors, competitor_default=default)
+    default = _known_areas(raw.get("competitor_default", {}).get("areas", ()), "competitor_default")
+    return Taxonomy(areas=AREAS, types=types, competitors=competitors, competitor_default=default)
+
+
+def _entries_by_id(entries: Any) -> dict[str, dict[str, Any]]:
+    """The file's [[signal]] tables by id: exactly the vocabulary's ids, each once."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        sid = str(entry.get("id", ""))
+        if sid in by_id:
+            raise TaxonomyError(f"signal {sid!r}: described twice")
+        extra = sorted(set(entry) - SIGNAL_KEYS)
+        if extra:
+            raise TaxonomyError(
+                f"signal {sid!r}: unexpected keys {extra}; families, polarity and areas live in "
+                "common/vocabulary.py"
+            )
+        by_id[sid] = entry
+    known = {kind.id for kind in SIGNALS}
+    unknown = sorted(set(by_id) - known)
+    if unknown:
+        raise TaxonomyError(f"signal {unknown[0]!r}: not a signal id of common/vocabulary.py")
+    missing = [kind.id for kind in SIGNALS if kind.id not in by_id]
+    if missing:
+        raise TaxonomyError(f"signal {missing[0]!r}: in common/vocabulary.py but not described")
+    return by_id
+
+
+def _signal_type(kind: SignalKind, entry: dict[str, Any]) -> SignalType:
+    return SignalType(
+        id=kind.id,
+        family=kind.family,
+        polarity=kind.polarity,
+        description=str(entry["description"]),
+        areas=kind.areas,
+        cues=tuple(_compile(c, kind.id) for c in entry.get("cues", ())),
+        why_now=str(entry.get("why_now", "{company}: {phrase} ({date}).")),
+    )
+
+
+def _known_areas(values: Any, where: str) -> tuple[str, ...]:
+    areas = tuple(str(a) for a in values)
+    unknown = [a for a in areas if a not in AREAS]
+    if unknown:
+        raise TaxonomyError(f"{where}: unknown areas {unknown}")
+    return areas
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:

@@ -14,47 +14,14 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-SIGNAL_TYPES: tuple[str, ...] = (
-    "hiring_tech",
-    "hiring_security",
-    "hiring_sales",
-    "hiring_finance",
-    "leadership_change",
-    "funding",
-    "expansion",
-    "merger_acquisition",
-    "partnership",
-    "product_launch",
-    "cloud_migration",
-    "ai_data_initiative",
-    "business_apps_need",
-    "competitor_tech",
-    "security_incident",
-    "compliance",
-    "modern_work",
-    "cost_cutting",
-)
+from common import vocabulary
 
-# Solution areas each type raises (SPEC §4.2); competitor_tech depends on the product named.
+# Solution areas a planted signal raises in the ground truth: the vocabulary's, except that
+# competitor_tech depends on the product named (truth.signal_areas) and a negative signal
+# (cost_cutting) raises none (truth.intent_by_area lowers every area with it).
 TYPE_AREAS: dict[str, tuple[str, ...]] = {
-    "hiring_tech": ("Azure", "M365"),
-    "hiring_security": ("Security",),
-    "hiring_sales": ("D365SP", "PowerApps"),
-    "hiring_finance": ("D365BC",),
-    "leadership_change": ("Azure", "M365", "Security", "Surface", "D365BC", "D365SP", "PowerApps"),
-    "funding": ("Azure", "M365"),
-    "expansion": ("M365", "Surface"),
-    "merger_acquisition": ("M365", "Azure"),
-    "partnership": ("Azure",),
-    "product_launch": ("Azure",),
-    "cloud_migration": ("Azure",),
-    "ai_data_initiative": ("Azure", "M365"),
-    "business_apps_need": ("D365BC", "D365SP", "PowerApps"),
-    "competitor_tech": (),
-    "security_incident": ("Security",),
-    "compliance": ("Security",),
-    "modern_work": ("M365", "Surface"),
-    "cost_cutting": (),
+    kind.id: () if kind.id == vocabulary.COMPETITOR_TECH or kind.polarity < 0 else kind.areas
+    for kind in vocabulary.SIGNALS
 }
 
 # (name, category, what it is used for, area it competes with)

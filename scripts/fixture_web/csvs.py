@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS
 from scripts.fixture_web.truth import intent_by_area
 
 if TYPE_CHECKING:

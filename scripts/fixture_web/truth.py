@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from common.vocabulary import COMPETITOR_TECH, SIGNAL_IDS, signal_kind
 from scripts.fixture_web import content
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 def signal_areas(signal_type: str, text: str) -> tuple[str, ...]:
     """Solution areas a planted signal raises (competitor_tech: the product it names)."""
-    if signal_type == "competitor_tech":
+    if signal_type == COMPETITOR_TECH:
         for name, _category, _use, area in content.COMPETITORS:
             if name in text:
                 return (area,)
@@ -95,7 +96,7 @@ def ground_truth(world: World) -> dict[str, Any]:
         "seed": world.seed,
         "now": _iso(world.now),
         "companies": companies,
-        "signal_types": list(content.SIGNAL_TYPES),
+        "signal_types": list(SIGNAL_IDS),
         "signals": signals,
         "negatives": negatives,
         "technologies": {c.domain: sorted(c.tech) for c in world.companies},
@@ -157,10 +158,9 @@ def intent_by_area(
         age = (as_of - post.published).total_seconds() / 86400
         weight = math.pow(0.5, age / half_life_days)
         for planted in post.planted:
-            sign = -1.0 if planted.signal_type == "cost_cutting" else 1.0
-            areas = signal_areas(planted.signal_type, planted.text)
-            if planted.signal_type == "cost_cutting":
-                areas = tuple(content.TYPE_AREAS["leadership_change"])
+            kind = signal_kind(planted.signal_type)
+            # A negative signal lowers every area it names; the truth tables list none for it.
+            areas = kind.areas if kind.polarity < 0 else signal_areas(planted.signal_type, planted.text)
             for area in areas:
-                totals[area] = totals.get(area, 0.0) + sign * weight
+                totals[area] = totals.get(area, 0.0) + kind.polarity * weight
     return totals

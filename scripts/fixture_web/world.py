@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS, SIGNAL_IDS
 from scripts.fixture_web import content
 from scripts.fixture_web.clock import DEFAULT_NOW
 from scripts.fixture_web.content import pick_one
@@ -578,7 +578,7 @@ class _SiteWriter:
         for _ in range(rng.randint(1, 2)):
             when = self.now + timedelta(days=rng.uniform(0.5, FUTURE_DAYS))
             if rng.random() < 0.6:
-                self._signal_post(pick_one(rng, content.SIGNAL_TYPES), when, future=True)
+                self._signal_post(pick_one(rng, SIGNAL_IDS), when, future=True)
             else:
                 self._none_post(pick_one(rng, ("blog", "news")), when)
         for posts in (self.site.blog, self.site.news, self.site.jobs, self.site.forum, self.site.social):
@@ -587,7 +587,7 @@ class _SiteWriter:
 
     # -- planning ---------------------------------------------------------------------------
     def _signal_types(self) -> list[str]:
-        types = content.SIGNAL_TYPES
+        types = SIGNAL_IDS
         index = self.company.index
         # Round-robin first, so every type is planted evenly whatever the seed.
         chosen = [types[(index * 3 + k) % len(types)] for k in range(3)]

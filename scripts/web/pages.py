@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS, CLUSTER_MEANINGS
 from intent.months import in_range, latest_month
 from scripts.web import params, svg
 from scripts.web.app import UiState, render, ui_state
@@ -108,6 +108,7 @@ async def matrix(request: Request) -> Response:
             areas=areas,
             chart=chart,
             clusters=clusters,
+            legend=CLUSTER_MEANINGS,
             total=sum(clusters.values()),
             base=base,
         ),

@@ -6,37 +6,17 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlencode
 
+from common import vocabulary
 from intent.months import MonthError, checked_month
 
 CELL = re.compile(r"^[A-Za-z0-9]{1,8}$")
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_TEXT = 200
 MAX_PAGE = 1_000_000
-CLUSTERS = ("Act now", "Evaluate", "Nurture", "Educate")
-FLAGS = (
-    "HasAzure",
-    "HasM365",
-    "HasD365",
-    "HasSurface",
-    "HasCopilot",
-    "HasE5",
-    "HasGoogle",
-    "HasAWS",
-    "HasSalesforce",
-    "HasZoom",
-)
-COHORTS = (
-    "Azure_M365NoAzure",
-    "M365_MoveToCloud",
-    "M365_UpsellExisting",
-    "M365_Copilot",
-    "Surface_Acquire_1_49Seats",
-    "Surface_Acquire_50PlusSeats",
-    "Surface_Upsell_1_24Devices",
-    "Surface_Upsell_25PlusDevices",
-    "D365BC_MigrateOnPrem",
-    "Security_UpsellE5",
-)
+# The choices the customer list's filters offer.
+CLUSTERS = vocabulary.CLUSTERS
+FLAGS = vocabulary.FLAGS
+COHORTS = vocabulary.COHORTS
 
 
 class BadParameter(ValueError):

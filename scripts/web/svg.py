@@ -13,33 +13,14 @@ from typing import Protocol
 
 from markupsafe import Markup, escape
 
-BANDS_LOW_TO_HIGH = ("Very low", "Low", "Medium", "High")
+from common.vocabulary import BAND_NAMES, CELLS, CLUSTERS, cluster_of_cell
+
 BAND_THRESHOLDS = (30, 55, 75)
-# The default cluster map (SPEC §5); cells found in the data override it.
+# The default cluster map (SPEC §5) by (fit band, intent band); cells found in the data override it.
 DEFAULT_CELLS: dict[tuple[str, str], tuple[str, str]] = {
-    ("High", "High"): ("A1", "Act now"),
-    ("High", "Medium"): ("A2", "Act now"),
-    ("Medium", "High"): ("A3", "Act now"),
-    ("Medium", "Medium"): ("A4", "Act now"),
-    ("High", "Low"): ("B1", "Evaluate"),
-    ("Low", "High"): ("B2", "Evaluate"),
-    ("Medium", "Low"): ("B3", "Evaluate"),
-    ("Low", "Medium"): ("B4", "Evaluate"),
-    ("High", "Very low"): ("C1", "Nurture"),
-    ("Very low", "High"): ("C2", "Nurture"),
-    ("Low", "Low"): ("C3", "Nurture"),
-    ("Medium", "Very low"): ("C4", "Nurture"),
-    ("Very low", "Medium"): ("D1", "Educate"),
-    ("Low", "Very low"): ("D2", "Educate"),
-    ("Very low", "Low"): ("D3", "Educate"),
-    ("Very low", "Very low"): ("D4", "Educate"),
+    bands: (cell, cluster_of_cell()[cell]) for cell, bands in CELLS.items()
 }
-CLUSTER_COLOURS = {
-    "Act now": "#1a7f37",
-    "Evaluate": "#bf8700",
-    "Nurture": "#8250df",
-    "Educate": "#6e7781",
-}
+CLUSTER_COLOURS = dict(zip(CLUSTERS, ("#1a7f37", "#bf8700", "#8250df", "#6e7781"), strict=True))
 _LIGHT = (241, 246, 252)
 _DARK = (11, 79, 156)
 
@@ -92,13 +73,13 @@ def heatmap(cells: Sequence[CellCount], href: Callable[[str], str]) -> Markup:
         f'<text x="18" y="{top + 2 * ch}" text-anchor="middle" class="axis-title"'
         f' transform="rotate(-90 18 {top + 2 * ch})">Fit →</text>',
     ]
-    for row, fit_band in enumerate(reversed(BANDS_LOW_TO_HIGH)):
+    for row, fit_band in enumerate(reversed(BAND_NAMES)):
         y = top + row * ch
         out.append(
             f'<text x="{left - 10}" y="{y + ch / 2 + 4}" text-anchor="end" class="band">'
             f"{escape(fit_band)}</text>"
         )
-        for col, intent_band in enumerate(BANDS_LOW_TO_HIGH):
+        for col, intent_band in enumerate(BAND_NAMES):
             x = left + col * cw
             cell, cluster, count = layout[(fit_band, intent_band)]
             share = count / largest if largest else 0.0
@@ -121,7 +102,7 @@ def heatmap(cells: Sequence[CellCount], href: Callable[[str], str]) -> Markup:
                 f' text-anchor="middle" class="cell-count">{count:,}</text>'
                 "</a>"
             )
-    for col, intent_band in enumerate(BANDS_LOW_TO_HIGH):
+    for col, intent_band in enumerate(BAND_NAMES):
         out.append(
             f'<text x="{left + col * cw + cw / 2}" y="{top + 4 * ch + 20}" text-anchor="middle"'
             f' class="band">{escape(intent_band)}</text>'

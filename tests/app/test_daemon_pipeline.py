@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from common.vocabulary import REPORT_NAMES
 from scripts.commands.import_csv import import_file
 from scripts.daemon import JobRunner, Metrics, standard_jobs
 from scripts.fixture_web import FixtureWeb, World
@@ -100,9 +101,7 @@ async def reports_appear_once_across_the_25th(web: FixtureWeb, tmp_path: Path) -
             await settle(runner)
         november = reports / "2026-11"
         files = sorted(p.name for p in november.iterdir())
-        assert files == sorted(
-            f"{r}-2026-11.csv" for r in ("azure", "m365", "d365", "security", "surface", "renewal")
-        )
+        assert files == sorted(f"{r}-2026-11.csv" for r in REPORT_NAMES)
         stamps = {p: p.stat().st_mtime_ns for p in november.iterdir()}
         clock.advance(days=2)
         await runner.run_due()

@@ -57,7 +57,8 @@ def bad_literals(section: str, key: str, kind: str) -> list[str]:
     """TOML literals that must be refused for this field."""
     meta = field_of(section, key).metadata
     element = element_type(section, key)
-    wrap = {"list": lambda v: f"[{v}]", "dict": lambda v: f'{{ "k" = {v} }}'}.get(kind, lambda v: v)
+    key_name = meta.get("keys", ("k",))[0]  # a table with fixed keys: a known key, a bad value
+    wrap = {"list": lambda v: f"[{v}]", "dict": lambda v: f'{{ "{key_name}" = {v} }}'}.get(kind, lambda v: v)
     wrong_type = {"list": '"x"', "dict": "5"}.get(kind, "[1]")
     bad = [wrong_type]
     if element is float:
@@ -208,6 +209,8 @@ REPORTED = [
     (["crawl", "--once"], "[crawler]\nconcurrency = -5\n", "concurrency: must be >= 1, got -5"),
     (["settings"], "[crawler]\nper_host_delay = nan\n", "per_host_delay: must be a finite number, got nan"),
     (["extract", "absent.html"], "[crawler]\nconcurrency = 0\n", "concurrency: must be >= 1, got 0"),
+    (["monthly", "--month", "2026-11"], "[intent.signal_strength]\nhiring_tec = 2.0\n", "unknown key 'hiring_tec'"),
+    (["serve"], "[intent.half_life_days]\nhirng = 90\n", "half_life_days: unknown key 'hirng'"),
 ]
 
 

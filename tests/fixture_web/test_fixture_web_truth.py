@@ -6,10 +6,10 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from common.vocabulary import SIGNAL_IDS
 from intent.domains import normalise_domain
 from intent.imports import KINDS, parse_file, unknown_customer_errors
 from scripts.fixture_web import World
-from scripts.fixture_web.content import SIGNAL_TYPES
 from storage.customers import Customer, Outcome, Product
 from storage.store import Store
 
@@ -22,7 +22,7 @@ def test_every_signal_type_is_planted_often_in_many_phrasings() -> None:
     phrasings: dict[str, set[str]] = defaultdict(set)
     for signal in TRUTH["signals"]:
         phrasings[signal["signal_type"]].add(signal["phrasing"])
-    for signal_type in SIGNAL_TYPES:
+    for signal_type in SIGNAL_IDS:
         assert counts[signal_type] >= 30, signal_type
         assert len(phrasings[signal_type]) >= 10, signal_type
     kinds = Counter(s["kind"] for s in TRUTH["signals"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from intent.cohorts import COHORTS, FLAGS, Holding, Profile, Technology, cohorts, flags, summarise
+from common.vocabulary import COHORTS, FLAGS, REPORT_NAMES
+from intent.cohorts import Holding, Profile, Technology, cohorts, flags, summarise
 from intent.revenue import REPORT_LINES, report_revenue, whitespace
 from intent.settings import IntentSettings
 
@@ -135,7 +136,7 @@ def test_whitespace_from_the_price_table() -> None:
     assert all(v >= 0 for v in owned.values())
     assert report_revenue(none, "m365") == none["M365"] + none["Copilot"]
     assert report_revenue(none, "renewal") == sum(none.values())
-    assert set(REPORT_LINES) == {"azure", "m365", "d365", "security", "surface", "renewal"}
+    assert set(REPORT_LINES) == set(REPORT_NAMES)
 
 
 def test_prices_are_a_setting() -> None:

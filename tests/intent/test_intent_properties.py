@@ -10,10 +10,10 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS, BAND_NAMES
 from intent.intent import ColumnsBuilder, SignalInput, area_mask, day_number, score_batch, score_customer
 from intent.matrix import Matrix
-from intent.settings import BAND_NAMES, IntentSettings
+from intent.settings import IntentSettings
 from tests.support.intent_world import FAMILY
 
 AS_OF = date(2026, 11, 30)

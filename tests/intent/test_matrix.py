@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.vocabulary import BAND_NAMES
 from intent.matrix import Matrix, MatrixError
-from intent.settings import BAND_NAMES, IntentSettings
+from intent.settings import IntentSettings
 
 DEFAULTS = IntentSettings()
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intent.areas import AREAS
+from common.vocabulary import AREAS
 from intent.domains import normalise_domain
 from intent.imports import FILE_KINDS, KINDS, parse_text
 from intent.vocabulary import products

@@ -9,28 +9,11 @@ from typing import Any
 
 import pytest
 
+from common.vocabulary import SIGNAL_IDS
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "signals" / "examples"
 
-SIGNAL_LABELS = (
-    "hiring_tech",
-    "hiring_security",
-    "hiring_sales",
-    "hiring_finance",
-    "leadership_change",
-    "funding",
-    "expansion",
-    "merger_acquisition",
-    "partnership",
-    "product_launch",
-    "cloud_migration",
-    "ai_data_initiative",
-    "business_apps_need",
-    "competitor_tech",
-    "security_incident",
-    "compliance",
-    "modern_work",
-    "cost_cutting",
-)
+SIGNAL_LABELS = SIGNAL_IDS
 LABELS = (*SIGNAL_LABELS, "none")
 STYLES = frozenset(
     {

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from common.vocabulary import REPORT_NAMES
 from signals.taxonomy import default_taxonomy
 from storage.documents import NewDocument
 from storage.postgres.scratch import scratch_schema, unavailable_reason
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 
 MONTH = "2026-11"
 KINDS = ("customers", "products", "agreements", "fit", "outcomes")
-REPORTS = ("azure", "m365", "d365", "security", "surface", "renewal")
+REPORTS = REPORT_NAMES
 
 
 @dataclass(frozen=True)

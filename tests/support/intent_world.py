@@ -8,31 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.vocabulary import SIGNALS
 from storage.customers import Agreement, Customer, FitScore, Outcome, Product
 from storage.store import Store
 
 _COUNTER = itertools.count(1)
 
-FAMILY = {
-    "hiring_tech": "hiring",
-    "hiring_security": "hiring",
-    "hiring_sales": "hiring",
-    "hiring_finance": "hiring",
-    "leadership_change": "people",
-    "funding": "money",
-    "expansion": "corporate",
-    "merger_acquisition": "corporate",
-    "partnership": "corporate",
-    "product_launch": "product",
-    "cloud_migration": "technology",
-    "ai_data_initiative": "technology",
-    "business_apps_need": "technology",
-    "competitor_tech": "technology",
-    "security_incident": "risk",
-    "compliance": "risk",
-    "modern_work": "workplace",
-    "cost_cutting": "negative",
-}
+FAMILY = {kind.id: kind.family for kind in SIGNALS}
 
 
 def customer(customer_id: str, **overrides: Any) -> Customer:

@@ -14,28 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common import vocabulary
+from common.vocabulary import AREAS, cluster_of_cell
 from storage.store import open_store
 
 MONTHS = ("2026-10", "2026-11")
-AREAS = ("Azure", "M365", "Security", "Surface", "D365BC", "D365SP", "PowerApps")
-CELLS = {
-    ("High", "High"): ("A1", "Act now"),
-    ("High", "Medium"): ("A2", "Act now"),
-    ("Medium", "High"): ("A3", "Act now"),
-    ("Medium", "Medium"): ("A4", "Act now"),
-    ("High", "Low"): ("B1", "Evaluate"),
-    ("Low", "High"): ("B2", "Evaluate"),
-    ("Medium", "Low"): ("B3", "Evaluate"),
-    ("Low", "Medium"): ("B4", "Evaluate"),
-    ("High", "Very low"): ("C1", "Nurture"),
-    ("Very low", "High"): ("C2", "Nurture"),
-    ("Low", "Low"): ("C3", "Nurture"),
-    ("Medium", "Very low"): ("C4", "Nurture"),
-    ("Very low", "Medium"): ("D1", "Educate"),
-    ("Low", "Very low"): ("D2", "Educate"),
-    ("Very low", "Low"): ("D3", "Educate"),
-    ("Very low", "Very low"): ("D4", "Educate"),
-}
+# Each (fit band, intent band) with its default cell and cluster.
+CELLS = {bands: (cell, cluster_of_cell()[cell]) for cell, bands in vocabulary.CELLS.items()}
 HOSTILE_PASSAGE = (
     "Breaking news <script>alert(1)</script> we are moving every server to the cloud "
     '<img src=x onerror="alert(2)"> this quarter.'
