@@ -35,7 +35,7 @@ from intent.domains import DomainError, normalise_domain
 
 METHODS: tuple[str, ...] = ("domain", "name", "fuzzy_name", "id", "ambiguous", "none")
 AUTOMATIC: frozenset[str] = frozenset({"domain", "name", "fuzzy_name", "id"})
-DEFAULT_FUZZY_THRESHOLD = 0.90
+DEFAULT_FUZZY_THRESHOLD = 0.92
 MIN_FUZZY_THRESHOLD = 0.5
 # Legal forms dropped from the end of a name (after dots are removed: "S.A." is "sa").
 LEGAL_SUFFIXES: frozenset[str] = frozenset(
