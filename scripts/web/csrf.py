@@ -42,8 +42,11 @@ def valid(request: Request, form: FormData) -> bool:
 
 
 def _same_origin(request: Request) -> bool:
-    source = request.headers.get("origin") or request.headers.get("referer")
+    origin = request.headers.get("origin")
+    # Under the UI's no-referrer policy browsers send "Origin: null" and no Referer; privacy
+    # tools strip both. The token pair (and the SameSite=Strict cookie) still has to match.
+    source = None if origin == "null" else origin or request.headers.get("referer")
     if not source:
-        return True  # privacy tools strip both; the token pair still has to match
+        return True
     parts = urlsplit(source)
     return parts.netloc.lower() == request.headers.get("host", "").lower()
