@@ -147,6 +147,22 @@ def test_unknown_map_column_and_bad_threshold(db: Path, tmp_path: Path, capsys) 
     assert exited.value.code == 2
 
 
+def test_output_must_be_writable_and_not_the_input(db: Path, tmp_path: Path, capsys) -> None:
+    crm = tmp_path / "crm.csv"
+    crm.write_text("Account Name\r\nContoso\r\n", encoding="utf-8")
+    assert _run(db, str(crm), "--out", str(crm)) == 2
+    assert crm.read_bytes() == b"Account Name\r\nContoso\r\n"
+    assert _run(db, str(crm), "--out", str(tmp_path / "missing" / "o.csv")) == 1
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_missing_database_is_not_found(tmp_path: Path, capsys) -> None:
+    crm = tmp_path / "crm.csv"
+    crm.write_text("Account Name\r\nContoso\r\n", encoding="utf-8")
+    assert _run(tmp_path / "nope.db", str(crm), "--out", str(tmp_path / "o.csv")) == 3
+    assert not (tmp_path / "nope.db").exists()
+
+
 def test_too_big_file_is_refused() -> None:
     with pytest.raises(CrmFileError, match=r"crm.csv:1: file: .* larger than the limit"):
         read_crm("crm.csv", b"Account Name\r\n" + b"x\r\n" * 10, max_bytes=20)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT
+from scripts.exits import EXIT_BAD_INPUT, EXIT_FAILED
 
 NAME = "match"
 HELP = (
@@ -76,6 +76,8 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         mapping = parse_mapping(args.map)
+        if args.out.resolve() == args.crm.resolve():
+            raise InputError(f"--out {args.out}: is the CRM file itself; write the matched file elsewhere")
         data = _read(args.crm)
     except InputError as exc:
         print(f"ascent match: {exc}", file=sys.stderr)
@@ -114,7 +116,11 @@ async def _match(args: argparse.Namespace, mapping: dict[str, str], data: bytes)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    _write_atomically(args.out, result.csv_bytes(bom=args.bom))
+    try:
+        _write_atomically(args.out, result.csv_bytes(bom=args.bom))
+    except OSError as exc:
+        print(f"ascent match: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     summary = result.summary.as_dict()
     if args.json:
         print(json.dumps({**summary, "out": str(args.out), "threshold": threshold}, indent=2))
