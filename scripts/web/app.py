@@ -1,9 +1,9 @@
 """The Starlette application of the analyst web UI: routes, security headers, lifespan.
 
-Read-only: every route answers GET and HEAD only, every query goes through a reader
-connection (``PRAGMA query_only``). The pages carry a strict Content-Security-Policy (no
-script at all, styles and images from this origin only), so even text that slipped past
-escaping could not run.
+Read-only: every route answers GET and HEAD only (but the CRM matching form, whose POST
+writes nothing), every query goes through a reader connection (``PRAGMA query_only``). The
+pages carry a strict Content-Security-Policy (no script at all, styles and images from this
+origin only), so even text that slipped past escaping could not run.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 READ_METHODS = frozenset({"GET", "HEAD"})
+FORM_POSTS = frozenset({"/match"})  # forms that POST (with a CSRF token) and write nothing
 
 
 class SecurityMiddleware:
@@ -58,7 +59,9 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in READ_METHODS:
+        if scope["method"] not in READ_METHODS and not (
+            scope["method"] == "POST" and scope["path"] in FORM_POSTS
+        ):
             response = PlainTextResponse(
                 "read-only: only GET and HEAD are allowed\n",
                 status_code=405,
@@ -153,7 +156,7 @@ def create_app(
     The UI's own settings come from ``web``, else from a ``web`` section of ``settings``,
     else from the defaults.
     """
-    from scripts.web import pages
+    from scripts.web import match, pages
 
     if web is None:
         section = getattr(settings, "web", None)
@@ -182,6 +185,7 @@ def create_app(
         Route("/customers/{customer_id:path}", pages.customer, methods=["GET"]),
         Route("/signals", pages.signals, methods=["GET"]),
         Route("/healthz", pages.healthz, methods=["GET"]),
+        *match.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
