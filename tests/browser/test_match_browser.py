@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser_ui import CHROMIUM, CHROMIUM_ARGS, shot
 
 from intent.crm_file import OUTPUT_COLUMNS
 from intent.imports import sub_segment
 from storage.customers import Customer
 from storage.store import open_store
+from tests.browser.test_browser_ui import CHROMIUM, CHROMIUM_ARGS, shot
 
 pytestmark = [
     pytest.mark.browser,
