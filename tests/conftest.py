@@ -13,7 +13,7 @@ from storage.store import Store, open_store
 REPO = Path(__file__).resolve().parent.parent
 
 # Fixtures that tests of several parts use, kept in their support modules.
-pytest_plugins = ["tests.support.hostile_db", "tests.support.scored_db"]
+pytest_plugins = ["tests.support.browser", "tests.support.hostile_db", "tests.support.scored_db"]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 

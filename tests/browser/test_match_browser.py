@@ -18,7 +18,7 @@ from intent.crm_file import OUTPUT_COLUMNS
 from intent.imports import sub_segment
 from storage.customers import Customer
 from storage.store import open_store
-from tests.browser.test_browser_ui import CHROMIUM, CHROMIUM_ARGS, shot
+from tests.support.browser import CHROMIUM, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,17 +87,6 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
 
 
 def test_upload_a_crm_file_see_the_summary_and_download_it_matched(
