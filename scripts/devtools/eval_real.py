@@ -106,6 +106,21 @@ def per_type_rescue(
     return said, confidence, choices
 
 
+def write_rescue(choice: rescue_fit.RescueChoice) -> None:
+    """The choice made on every fit-able source, into the shipped head; the event threshold
+    is carried over to the calibrated scale, so the head alone decides as before."""
+    from signals.head import TwoStageHead, shipped_head_path
+
+    path = shipped_head_path()
+    head = TwoStageHead.load(path)
+    before = rescue_fit.uncalibrated_threshold(head.event_threshold, head.event_temperature)
+    head.event_threshold = rescue_fit.calibrated_threshold(before, choice.temperature)
+    head.event_temperature = choice.temperature
+    head.rescue_thresholds = dict(choice.thresholds)
+    head.save(path)
+    print(f"wrote {path}: event temperature {choice.temperature:.3f}, rescue {choice.thresholds}")
+
+
 def judged_event(unit: devset.Unit) -> bool:
     return not unit.weak or unit.file == "fintext"
 
@@ -315,7 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ablate-grammar", action="store_true", help="also score the head without event-grammar features"
     )
+    parser.add_argument(
+        "--write-rescue",
+        action="store_true",
+        help="write the rescue thresholds and event temperature chosen on every fit-able source "
+        "into the shipped head (signals/head.npz; its weights stay); implies --baseline",
+    )
     args = parser.parse_args(argv)
+    args.baseline = args.baseline or args.write_rescue
     if not devset.available():
         print("signals-dev data not found (../shared/data/signals-dev): nothing to measure")
         return 0
@@ -357,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"flat {choice.flat:.3f}, per type {moved}",
                 file=sys.stderr,
             )
+        if args.write_rescue:
+            write_rescue(choices[ALL_SOURCES])
         if args.markdown:
             Path(args.markdown + ".per-type.md").write_text(
                 markdown(summary, units, said_t, confidence_t), encoding="utf-8"

@@ -95,6 +95,11 @@ def calibrated_threshold(threshold: float, temperature: float) -> float:
     return float(1.0 / (1.0 + np.exp(-_logit(np.array([threshold]))[0] / temperature)))
 
 
+def uncalibrated_threshold(threshold: float, temperature: float) -> float:
+    """The inverse of :func:`calibrated_threshold`."""
+    return float(1.0 / (1.0 + np.exp(-_logit(np.array([threshold]))[0] * temperature)))
+
+
 def flat_threshold(temperature: float) -> float:
     return calibrated_threshold(FLAT_RESCUE, temperature)
 
