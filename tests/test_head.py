@@ -255,3 +255,25 @@ def test_rescue_asks_the_second_classifier_only_about_nones() -> None:
     rescued = replace(base, rescue=second).predict(vectors, texts)
     assert [p.label for p in rescued] == ["funding", "expansion", NONE]
     assert rescued[1].confidence == pytest.approx(0.97)
+
+
+def test_rescue_uses_the_heads_per_type_thresholds_else_the_flat_one() -> None:
+    from signals.classify import RESCUE_EVENT_THRESHOLD, SignalClassifier, _rescue_thresholds
+
+    head = _toy_head()
+    wrapped = SignalClassifier(
+        labels=LABELS,
+        method="head",
+        scorer=head,
+        temperature=1.0,
+        thresholds={},
+        examples=[],
+        vectors=np.zeros((0, 6), dtype=np.float32),
+        event_threshold=head.event_threshold,
+    )
+    assert set(_rescue_thresholds(wrapped).values()) == {RESCUE_EVENT_THRESHOLD}
+    head.rescue_thresholds = {"funding": 0.82}
+    chosen = _rescue_thresholds(wrapped)
+    assert chosen["funding"] == pytest.approx(0.82)
+    assert chosen["expansion"] == RESCUE_EVENT_THRESHOLD
+    assert NONE not in chosen
