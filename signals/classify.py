@@ -18,7 +18,7 @@ import json
 import os
 import pickle
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,7 +30,8 @@ from signals.embed import Embedder, text_hash
 from signals.taxonomy import NONE, Taxonomy, default_taxonomy
 
 MAX_EXAMPLE_CHARS = 2000
-CACHE_VERSION = "2"
+# Bumped when a pickled SignalClassifier gains or loses a field.
+CACHE_VERSION = "3"
 
 
 # ----------------------------------------------------------------------------- examples
@@ -425,16 +426,23 @@ def top_and_best_signal(row: np.ndarray, none_index: int) -> tuple[int, int]:
     return int(np.argmax(row)), int(np.argmax(signal_row))
 
 
-def decide_two_stage(probs: np.ndarray, labels: Sequence[str], event_threshold: float) -> list[Prediction]:
+def decide_two_stage(
+    probs: np.ndarray,
+    labels: Sequence[str],
+    event_threshold: float,
+    type_thresholds: Mapping[str, float] | None = None,
+) -> list[Prediction]:
     """Joint probabilities → predictions, event first: a passage is a signal when
-    P(event) = 1 - P(none) reaches ``event_threshold``; its type is the most probable type
-    and its confidence that type's joint probability. ``none`` is told with P(none)."""
+    P(event) = 1 - P(none) reaches the threshold of its most probable type
+    (``type_thresholds``, else ``event_threshold``); its type is that type and its
+    confidence that type's joint probability. ``none`` is told with P(none)."""
     none_index = list(labels).index(NONE)
+    thresholds = type_thresholds or {}
     out = []
     for row in probs:
         top, best = top_and_best_signal(row, none_index)
         event = 1.0 - float(row[none_index])
-        if event >= event_threshold:
+        if event >= thresholds.get(labels[best], event_threshold):
             out.append(Prediction(labels[best], float(row[best]), labels[top], float(row[top])))
         else:
             out.append(Prediction(NONE, float(row[none_index]), labels[top], float(row[top])))
@@ -458,6 +466,8 @@ class SignalClassifier:
     model_name: str = ""
     cv_report: dict[str, float] = field(default_factory=dict)
     event_threshold: float | None = None
+    # Per type, the P(event) a two-stage decision needs instead of ``event_threshold``.
+    type_event_thresholds: dict[str, float] = field(default_factory=dict)
     # A second classifier asked about the passages this one calls ``none`` (its signals win).
     rescue: SignalClassifier | None = None
 
@@ -473,7 +483,7 @@ class SignalClassifier:
 
     def decide(self, probs: np.ndarray) -> list[Prediction]:
         if self.event_threshold is not None:
-            return decide_two_stage(probs, self.labels, self.event_threshold)
+            return decide_two_stage(probs, self.labels, self.event_threshold, self.type_event_thresholds)
         none_index = self.labels.index(NONE)
         out = []
         for row in probs:
@@ -688,7 +698,9 @@ def get_classifier(
                 id(embedder),
             )
             head = _cached_head(examples_dir, persist, id(embedder))
-            sure = dataclasses.replace(head, event_threshold=RESCUE_EVENT_THRESHOLD)
+            sure = dataclasses.replace(
+                head, event_threshold=RESCUE_EVENT_THRESHOLD, type_event_thresholds=_rescue_thresholds(head)
+            )
             return dataclasses.replace(first, method=RESCUED_METHOD, rescue=sure)
         return _cached_classifier(
             examples_dir,
@@ -705,11 +717,20 @@ HEAD_METHOD = "head"
 # svm+kw first; the passages it calls none go to the head, which may still call them events
 # when it is sure.
 RESCUED_METHOD = "svm+kw+head"
-# How sure: 0.9 is the head's lowest event threshold at which at most ~10 % of business and
-# tech news leads (BBC, AG News: mostly no event of our types) become signals, on predictions
-# of heads that never saw them (scripts/devtools/eval_real.py); on the fixture web's pages 0.9 still let
-# 17.5 % unplanted signals through (0.95: 4.3 %, as precise as svm+kw alone), so 0.95.
+# How sure, where the shipped head names no per-type rescue threshold: 0.9 is the head's
+# lowest event threshold at which at most ~10 % of business and tech news leads (BBC, AG
+# News: mostly no event of our types) become signals, on predictions of heads that never saw
+# them (scripts/devtools/eval_real.py); on the fixture web's pages 0.9 still let 17.5 %
+# unplanted signals through (0.95: 4.3 %, as precise as svm+kw alone), so 0.95.
 RESCUE_EVENT_THRESHOLD = 0.95
+
+
+def _rescue_thresholds(head: SignalClassifier) -> dict[str, float]:
+    """Per type, the P(event) at which the head's type replaces svm+kw's none: the shipped
+    head's per-type choice (scripts/devtools/rescue_fit.py), else the flat threshold."""
+    scorer = head.scorer
+    chosen = getattr(scorer, "rescue_thresholds", {})
+    return {label: float(chosen.get(label, RESCUE_EVENT_THRESHOLD)) for label in head.labels if label != NONE}
 
 
 @functools.cache

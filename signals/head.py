@@ -9,13 +9,16 @@ the real sources is in the product.
 
 The joint probabilities are P(none) = 1 - P(event) and P(type) = P(event) · P(type | event).
 A passage is a signal when P(event) reaches the event threshold; its type is the most
-probable type.
+probable type. Used as the default's second opinion (``svm+kw+head``), a passage becomes a
+signal when P(event) reaches its most probable type's *rescue* threshold
+(``rescue_thresholds``, chosen per type on real text; types without one use the flat
+``RESCUE_EVENT_THRESHOLD`` of :mod:`signals.classify`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -25,7 +28,9 @@ from signals.eventcues import event_features
 from signals.taxonomy import NONE
 
 HEAD_FILE = "head.npz"
-FORMAT = 1
+FORMAT = 2
+# Format 1 files lack the per-type rescue thresholds; they read as "none chosen".
+READABLE_FORMATS = (1, 2)
 
 
 def shipped_head_path() -> Path:
@@ -62,6 +67,9 @@ class TwoStageHead:
     type_temperature: float = 1.0
     model_name: str = ""
     examples_digest: str = ""
+    # Per type, the P(event) at which the head's type replaces svm+kw's none (after the
+    # event temperature); a type absent here uses the flat rescue threshold.
+    rescue_thresholds: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ inference (numpy)
 
@@ -122,13 +130,21 @@ class TwoStageHead:
             type_temperature=np.array(self.type_temperature),
             model_name=np.array(self.model_name),
             examples_digest=np.array(self.examples_digest),
+            rescue_types=np.array(list(self.rescue_thresholds), dtype=str),
+            rescue_thresholds=np.array(list(self.rescue_thresholds.values()), dtype=np.float64),
         )
 
     @classmethod
     def load(cls, path: Path) -> TwoStageHead:
         with np.load(path, allow_pickle=False) as data:
-            if int(data["format"]) != FORMAT:
+            if int(data["format"]) not in READABLE_FORMATS:
                 raise ValueError(f"{path}: head format {int(data['format'])}, expected {FORMAT}")
+            rescue: dict[str, float] = {}
+            if "rescue_types" in data.files:
+                rescue = {
+                    str(t): float(v)
+                    for t, v in zip(data["rescue_types"], data["rescue_thresholds"], strict=True)
+                }
             head = cls(
                 labels=tuple(str(x) for x in data["labels"]),
                 type_ids=tuple(str(x) for x in data["type_ids"]),
@@ -141,6 +157,7 @@ class TwoStageHead:
                 type_temperature=float(data["type_temperature"]),
                 model_name=str(data["model_name"]),
                 examples_digest=str(data["examples_digest"]),
+                rescue_thresholds=rescue,
             )
         if NONE not in head.labels or not set(head.type_ids) <= set(head.labels) - {NONE}:
             raise ValueError(f"{path}: labels do not cover the types and none")
@@ -148,6 +165,12 @@ class TwoStageHead:
             raise ValueError(f"{path}: weight shapes do not match")
         if not all(np.isfinite(a).all() for a in (head.event_w, head.type_w, head.type_b)):
             raise ValueError(f"{path}: non-finite weights")
+        if not set(head.rescue_thresholds) <= set(head.type_ids) or not all(
+            0.0 < v <= 1.0 for v in head.rescue_thresholds.values()
+        ):
+            raise ValueError(f"{path}: rescue thresholds must be types' probabilities in (0, 1]")
+        if not 0.05 <= head.event_temperature <= 20.0:
+            raise ValueError(f"{path}: event temperature {head.event_temperature} out of range")
         return head
 
 

@@ -105,17 +105,34 @@ def _views(file: str, level: str, text: str) -> Iterator[tuple[str, str]]:
                 yield "passage", line
 
 
+def per_file_limit() -> int:
+    """ASCENT_DEV_PER_FILE=N reads an even spread of at most N rows of each file (and no
+    per-paragraph nor whole-ad views): a quick run on a busy machine; 0 or unset reads
+    everything."""
+    try:
+        return max(0, int(os.environ.get("ASCENT_DEV_PER_FILE", "0")))
+    except ValueError:
+        return 0
+
+
+def _spread(rows: list[dict[str, object]], limit: int) -> list[dict[str, object]]:
+    if not limit or len(rows) <= limit:
+        return rows
+    return [rows[i * len(rows) // limit] for i in range(limit)]
+
+
 def load_units(folder: Path = DEV_DIR, files: Sequence[str] | None = None) -> list[Unit]:
     units: list[Unit] = []
+    limit = per_file_limit()
     for path in sorted(folder.glob("*.jsonl")):
         if files is not None and path.stem not in files:
             continue
-        for row in _rows(path):
+        for row in _spread(list(_rows(path)), limit):
             labels, event = _labels(row.get("labels"))
             level = str(row.get("level", "sentence"))
             doc = f"{path.stem}:{row.get('doc', row.get('id', ''))}"
             for view, text in _views(path.stem, level, str(row["text"])):
-                if text:
+                if text and not (limit and view in ("passage", "full")):
                     units.append(
                         Unit(path.stem, view, doc, text, labels, event, bool(row.get("weak", False)))
                     )

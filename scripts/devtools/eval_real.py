@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts.devtools import devset
+from scripts.devtools import devset, rescue_fit
 from scripts.devtools.fit_head import Table, best_event_threshold, fit, fittable, load_all
 from signals.classify import (
     RESCUE_EVENT_THRESHOLD,
@@ -80,6 +80,45 @@ class Predictions:
             for i in range(len(self.joint))
         ]
         return [p.label for p in decided], np.array([p.confidence for p in decided])
+
+
+def per_type_rescue(
+    units: Sequence[devset.Unit], joint: np.ndarray, first: tuple[list[str], np.ndarray]
+) -> tuple[list[str], np.ndarray, dict[str, rescue_fit.RescueChoice]]:
+    """svm+kw, then the head at per-type rescue thresholds and its event temperature, each
+    source decided with a choice made on the other fit-able sources' predictions (the
+    measure-only sources with the choice made on every fit-able source, the shipped one)."""
+    groups = np.array([u.group for u in units])
+    present = [g for g in devset.FITTABLE if (groups == g).any()]
+    fitted = np.isin(groups, present)
+    said, confidence = list(first[0]), first[1].copy()
+    choices = {}
+    for held_out in [*present, ALL_SOURCES]:
+        target = ~fitted if held_out == ALL_SOURCES else groups == held_out
+        choice = rescue_fit.choose(units, joint, first[0], fitted & (groups != held_out))
+        choices[held_out] = choice
+        idx = np.flatnonzero(target)
+        part, part_confidence = rescue_fit.rescued_labels(
+            joint[idx], [first[0][i] for i in idx], first[1][idx], choice
+        )
+        for k, i in enumerate(idx):
+            said[i], confidence[i] = part[k], part_confidence[k]
+    return said, confidence, choices
+
+
+def write_rescue(choice: rescue_fit.RescueChoice) -> None:
+    """The choice made on every fit-able source, into the shipped head; the event threshold
+    is carried over to the calibrated scale, so the head alone decides as before."""
+    from signals.head import TwoStageHead, shipped_head_path
+
+    path = shipped_head_path()
+    head = TwoStageHead.load(path)
+    before = rescue_fit.uncalibrated_threshold(head.event_threshold, head.event_temperature)
+    head.event_threshold = rescue_fit.calibrated_threshold(before, choice.temperature)
+    head.event_temperature = choice.temperature
+    head.rescue_thresholds = dict(choice.thresholds)
+    head.save(path)
+    print(f"wrote {path}: event temperature {choice.temperature:.3f}, rescue {choice.thresholds}")
 
 
 def judged_event(unit: devset.Unit) -> bool:
@@ -291,7 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ablate-grammar", action="store_true", help="also score the head without event-grammar features"
     )
+    parser.add_argument(
+        "--write-rescue",
+        action="store_true",
+        help="write the rescue thresholds and event temperature chosen on every fit-able source "
+        "into the shipped head (signals/head.npz; its weights stay); implies --baseline",
+    )
     args = parser.parse_args(argv)
+    args.baseline = args.baseline or args.write_rescue
     if not devset.available():
         print("signals-dev data not found (../shared/data/signals-dev): nothing to measure")
         return 0
@@ -322,6 +368,27 @@ def main(argv: list[str] | None = None) -> int:
         summary[f"svm+kw, then head ≥ {RESCUE_EVENT_THRESHOLD} ({RESCUED_METHOD})"] = headline(
             "union", units, said_u, confidence_u
         )
+        said_t, confidence_t, choices = per_type_rescue(units, real.joint, previous)
+        summary["svm+kw, then head at per-type thresholds, calibrated"] = headline(
+            "per-type", units, said_t, confidence_t
+        )
+        for held_out, choice in choices.items():
+            moved = {t: v for t, v in choice.thresholds.items() if v != choice.flat}
+            print(
+                f"  rescue choice without {held_out}: T {choice.temperature:.3f}, "
+                f"flat {choice.flat:.3f}, per type {moved}",
+                file=sys.stderr,
+            )
+        if args.write_rescue:
+            write_rescue(choices[ALL_SOURCES])
+        if args.markdown:
+            Path(args.markdown + ".per-type.md").write_text(
+                markdown(summary, units, said_t, confidence_t), encoding="utf-8"
+            )
+        if args.markdown:  # the default's own per-source tables
+            Path(args.markdown + ".default.md").write_text(
+                markdown(summary, units, said_u, confidence_u), encoding="utf-8"
+            )
     said, confidence = real.decide()
     summary["two-stage head, examples + other real sources (shipped)"] = headline(
         "real", units, said, confidence

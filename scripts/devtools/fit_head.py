@@ -3,10 +3,13 @@ sources of ../shared/data/signals-dev.
 
     python -m scripts.devtools.fit_head [--out signals/head.npz]
 
-Only numbers are written: the two stages' weights, the event threshold and the
-temperatures. The threshold is the one that maximises the mean event-vs-none F1 over the
-fit-able sources on leave-one-source-out predictions (``scripts/devtools/eval_real.py`` computes them
-the same way), so it comes from real text, not from our examples. Without the dev data the
+Only numbers are written: the two stages' weights, the event threshold, the event
+temperature and the per-type rescue thresholds of the default ``svm+kw+head``
+(``scripts/devtools/rescue_fit.py``). The threshold is the one that maximises the mean
+event-vs-none F1 over the fit-able sources on leave-one-source-out predictions
+(``scripts/devtools/eval_real.py`` computes them the same way), so it comes from real text,
+not from our examples; the rescue thresholds are chosen on the same predictions (the event
+temperature stays 1: see ``choose``'s caller below). Without the dev data the
 head is fitted on our examples alone (threshold 0.5) and the script says so.
 """
 
@@ -186,7 +189,8 @@ def load_all(embedder: Embedder) -> tuple[list[Example], Table, list[devset.Unit
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scripts.devtools.eval_real import leave_one_source_out
+    from scripts.devtools import rescue_fit
+    from scripts.devtools.eval_real import baseline_predictions, leave_one_source_out
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(shipped_head_path()))
@@ -194,15 +198,28 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     embedder = default_embedder()
     examples, example_rows, units, unit_rows = load_all(embedder)
+    rescue = None
     if units:
         predictions = leave_one_source_out(example_rows, units, unit_rows)
         threshold = best_event_threshold(predictions.event_by_source(units, devset.FITTABLE))
         train = Table.concat([example_rows, unit_rows.select(fittable(unit_rows, units))])
+        first, _ = baseline_predictions(units)
+        groups = np.array([u.group for u in units])
+        # No event temperature: fitted on real text it made the decided labels' ECE worse on 7
+        # of 9 source views (BENCHMARKS.md, "Per-type rescue thresholds").
+        rescue = rescue_fit.choose(
+            units, predictions.joint, first, np.isin(groups, devset.FITTABLE), temperature=1.0
+        )
     else:
         print("signals-dev not found: fitting on our examples only", file=sys.stderr)
         threshold, train = 0.5, example_rows
     head = fit(train)
     head.event_threshold = threshold
+    if rescue is not None:  # thresholds were chosen on uncalibrated P(event): carry them over
+        head.event_temperature = rescue.temperature
+        head.event_threshold = rescue_fit.calibrated_threshold(threshold, rescue.temperature)
+        head.rescue_thresholds = rescue.thresholds
+        print(f"event temperature {rescue.temperature:.3f}; rescue thresholds {rescue.thresholds}")
     head.model_name = embedder.name
     head.examples_digest = examples_digest(examples)
     head.save(Path(args.out))

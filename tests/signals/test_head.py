@@ -92,6 +92,41 @@ def test_decision_is_event_first_then_type() -> None:
     assert out[0].top_label == NONE
 
 
+def test_a_types_own_threshold_replaces_the_event_threshold() -> None:
+    none, funding, expansion = LABELS.index(NONE), LABELS.index("funding"), LABELS.index("expansion")
+    probs = np.zeros((2, len(LABELS)))
+    probs[0, [none, funding]] = [0.15, 0.85]
+    probs[1, [none, expansion]] = [0.15, 0.85]
+    # funding needs 0.8, expansion 0.9: the same P(event) is a signal of one, not the other
+    out = decide_two_stage(probs, LABELS, 0.95, {"funding": 0.8, "expansion": 0.9})
+    assert [p.label for p in out] == ["funding", NONE]
+    assert [p.label for p in decide_two_stage(probs, LABELS, 0.95)] == [NONE, NONE]
+
+
+def test_rescue_thresholds_and_temperature_round_trip(tmp_path: Path) -> None:
+    head = _toy_head()
+    head.event_temperature = 1.7
+    head.rescue_thresholds = {"funding": 0.83}
+    path = tmp_path / "head.npz"
+    head.save(path)
+    loaded = TwoStageHead.load(path)
+    assert loaded.rescue_thresholds == {"funding": pytest.approx(0.83)}
+    features = np.random.default_rng(2).normal(size=(4, 6)).astype(np.float32)
+    assert np.allclose(loaded.event_probability(features), head.event_probability(features))
+    with np.load(path, allow_pickle=False) as data:
+        fields = dict(data)
+    broken = tmp_path / "broken.npz"
+    np.savez(broken, **{**fields, "rescue_types": np.array(["not_a_type"])})
+    with pytest.raises(ValueError, match="rescue"):
+        TwoStageHead.load(broken)
+    np.savez(broken, **{**fields, "rescue_thresholds": np.array([1.5])})
+    with pytest.raises(ValueError, match="rescue"):
+        TwoStageHead.load(broken)
+    np.savez(broken, **{**fields, "event_temperature": np.array(0.0)})
+    with pytest.raises(ValueError, match="temperature"):
+        TwoStageHead.load(broken)
+
+
 def test_event_features_see_verb_tense_and_hedges() -> None:
     rows = event_features(
         [
@@ -220,3 +255,25 @@ def test_rescue_asks_the_second_classifier_only_about_nones() -> None:
     rescued = replace(base, rescue=second).predict(vectors, texts)
     assert [p.label for p in rescued] == ["funding", "expansion", NONE]
     assert rescued[1].confidence == pytest.approx(0.97)
+
+
+def test_rescue_uses_the_heads_per_type_thresholds_else_the_flat_one() -> None:
+    from signals.classify import RESCUE_EVENT_THRESHOLD, SignalClassifier, _rescue_thresholds
+
+    head = _toy_head()
+    wrapped = SignalClassifier(
+        labels=LABELS,
+        method="head",
+        scorer=head,
+        temperature=1.0,
+        thresholds={},
+        examples=[],
+        vectors=np.zeros((0, 6), dtype=np.float32),
+        event_threshold=head.event_threshold,
+    )
+    assert set(_rescue_thresholds(wrapped).values()) == {RESCUE_EVENT_THRESHOLD}
+    head.rescue_thresholds = {"funding": 0.82}
+    chosen = _rescue_thresholds(wrapped)
+    assert chosen["funding"] == pytest.approx(0.82)
+    assert chosen["expansion"] == RESCUE_EVENT_THRESHOLD
+    assert NONE not in chosen
