@@ -26,6 +26,7 @@ from storage.errors import (
     DatabaseDamaged,
     DatabaseReadOnly,
     DiskFull,
+    IntegrityViolation,
     SchemaTooNew,
     StorageError,
 )
@@ -41,6 +42,8 @@ def is_storage_failure(exc: BaseException) -> bool:
 
 def translate(exc: sqlite3.Error) -> StorageError:
     """The storage error an sqlite3 error stands for (one line for the user)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityViolation(str(exc))
     message = str(exc).lower()
     if "malformed" in message or "not a database" in message:
         return DatabaseDamaged(f"{exc}: the file is damaged; restore it from a backup")
@@ -219,6 +222,9 @@ class Database(OpenConnections):
                 raise self._write_failed(exc) from exc
             try:
                 yield conn
+            except sqlite3.IntegrityError as exc:
+                await _rollback(conn)
+                raise IntegrityViolation(str(exc)) from exc
             except sqlite3.DatabaseError as exc:
                 await _rollback(conn)
                 if not is_storage_failure(exc):

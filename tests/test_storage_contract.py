@@ -1,9 +1,9 @@
 """The storage contract, run against both backends: SQLite (a temporary file) and PostgreSQL
-(a scratch schema per test, skipped when no server answers at 127.0.0.1:5432)."""
+(one scratch schema per module, emptied before each test; see tests/storage_support.py for
+what happens when no server answers)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -14,50 +14,23 @@ import pytest
 from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
 from storage.documents import NewDocument
 from storage.frontier import FetchLogEntry, FetchOutcome, HostScheme, NewSource
-from storage.postgres.scratch import scratch_schema, unavailable_reason
-from storage.store import Store, open_store
+from storage.store import Store
 from storage.views import CustomerFilter, SqliteViewQueries
+from tests.storage_support import BACKENDS, backend_store, migrated_scratch_schema
 
 
 @pytest.fixture(scope="module")
-def pg_url() -> Iterator[str | None]:
+def pg_url() -> Iterator[str]:
     """One migrated scratch schema for the module; each test starts from empty tables."""
-    if unavailable_reason() is not None:
-        yield None
-        return
-    with scratch_schema() as url:
-        asyncio.run(_migrate(url))
+    with migrated_scratch_schema() as url:
         yield url
 
 
-async def _migrate(url: str) -> None:
-    store = await open_store(url)
-    await store.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def any_store(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None
-) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        store = await open_store(tmp_path / "contract.db")
-    else:
-        if pg_url is None:
-            pytest.skip(f"PostgreSQL contract tests skipped: {unavailable_reason()}")
-        store = await open_store(pg_url)
-        async with store.db.connection() as conn:  # type: ignore[attr-defined]
-            cursor = await conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                " AND tablename <> 'schema_migrations'"
-            )
-            tables = [str(r[0]) for r in await cursor.fetchall()]
-            # DELETE beats TRUNCATE on tiny tables; customers first, its rows cascade.
-            for table in sorted(tables, key=lambda t: t != "customers"):
-                await conn.execute(f"DELETE FROM {table}")
-    try:
+@pytest.fixture(params=BACKENDS)
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    async with backend_store(request.param, tmp_path, url) as store:
         yield store
-    finally:
-        await store.close()
 
 
 def _customer(cid: str = "C1", name: str = "Contoso", revenue: float = 12.5) -> Customer:

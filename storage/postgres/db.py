@@ -13,7 +13,6 @@ serialization failure, deadlock or lock timeout surfaces as the retryable
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +24,15 @@ from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
 
 from storage.db import OpenConnections, _split_sql, migration_scripts
-from storage.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, SchemaTooNew, StorageError
+from storage.errors import (
+    DatabaseBusy,
+    DatabaseDamaged,
+    DatabaseReadOnly,
+    DiskFull,
+    IntegrityViolation,
+    SchemaTooNew,
+    StorageError,
+)
 from storage.postgres.dialect import COMPAT_FUNCTIONS, rowid_column, translate, translate_ddl
 
 # Any 64-bit constant: every ascent process migrating one database queues on this lock.
@@ -34,16 +41,12 @@ CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT_MS = 10_000
 
 
-class IntegrityViolation(StorageError, sqlite3.IntegrityError):
-    """A constraint failed; also an ``sqlite3.IntegrityError`` so callers written for SQLite
-    catch it unchanged."""
-
-
 def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def translate_error(exc: psycopg.Error) -> StorageError:
+    """The storage error a psycopg error stands for: the same class SQLite's would map to."""
     busy = (
         pg_errors.SerializationFailure,
         pg_errors.DeadlockDetected,
@@ -59,9 +62,10 @@ def translate_error(exc: psycopg.Error) -> StorageError:
         return DatabaseReadOnly(str(exc))
     if isinstance(exc, pg_errors.DiskFull):
         return DiskFull(str(exc))
+    if isinstance(exc, pg_errors.DataCorrupted | pg_errors.IndexCorrupted):
+        return DatabaseDamaged(f"{exc}: the database is damaged; restore it from a backup")
     if isinstance(exc, psycopg.OperationalError):
-        error = DatabaseBusy(str(exc))  # the server went away or refused: worth a retry
-        return error
+        return DatabaseBusy(str(exc))  # the server went away or refused: worth a retry
     return StorageError(str(exc))
 
 
