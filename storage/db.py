@@ -326,6 +326,8 @@ class Database(OpenConnections):
                 continue
             async with self.transaction() as conn:
                 for statement in _split_sql(sql):
+                    if await _adds_an_existing_column(conn, statement):
+                        continue
                     await conn.execute(statement)
                 await conn.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
@@ -367,6 +369,23 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             await conn.execute("ROLLBACK")
+
+
+async def _adds_an_existing_column(conn: aiosqlite.Connection, statement: str) -> bool:
+    """Whether ``statement`` is ``ALTER TABLE t ADD COLUMN c …`` and ``t`` has ``c`` already:
+    SQLite has no ``ADD COLUMN IF NOT EXISTS``, so a migration that makes sure of a column
+    (0011) is written plainly and skipped where the column exists."""
+    words = statement.split(None, 6)
+    if len(words) < 6 or [w.upper() for w in (words[0], words[1], words[3], words[4])] != [
+        "ALTER",
+        "TABLE",
+        "ADD",
+        "COLUMN",
+    ]:
+        return False
+    table, column = words[2], words[5]
+    cursor = await conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", (table, column))
+    return await cursor.fetchone() is not None
 
 
 def _split_sql(script: str) -> list[str]:

@@ -263,7 +263,6 @@ class SqliteScoreRepository:
             # A month is hundreds of thousands of rows over several indexes: a larger page cache
             # for this transaction saves re-reading index pages (restored below).
             await conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
-            await _ensure_flag_evidence(conn)
             rebuild = await _indexes_to_rebuild(conn, data) if self._rebuilds_indexes else []
             for name, _sql in rebuild:
                 await conn.execute(f'DROP INDEX "{name}"')
@@ -391,10 +390,3 @@ async def _indexes_to_rebuild(conn: aiosqlite.Connection, data: MonthWrite) -> l
         MONTH_TABLES,
     )
     return [(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
-
-
-async def _ensure_flag_evidence(conn: aiosqlite.Connection) -> None:
-    """Databases migrated before migration 0005 gained ``flag_evidence`` get it now."""
-    cursor = await conn.execute("PRAGMA table_info(customer_month)")
-    if not any(row[1] == "flag_evidence" for row in await cursor.fetchall()):
-        await conn.execute("ALTER TABLE customer_month ADD COLUMN flag_evidence TEXT NOT NULL DEFAULT '{}'")
