@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class CustomerRepository(Protocol):
 
 
 class SqliteCustomerRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def upsert_all(self, records: Sequence[ImportRecord]) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 _SIGNED_LIMIT = 1 << 63
 
@@ -95,7 +95,7 @@ _SUMMARY_COLUMNS = (
 
 
 class SqliteDocumentRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def store(self, documents: Sequence[NewDocument]) -> int:

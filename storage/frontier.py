@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 SOURCE_STATUSES = ("active", "gone", "blocked", "error")
 
@@ -164,7 +164,7 @@ def _source(row: Any) -> Source:
 
 
 class SqliteFrontierRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def add_sources(self, sources: Sequence[NewSource], now: float | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class JobRepository(Protocol):
 
 
 class SqliteJobRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def get(self, name: str) -> JobState | None:

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
 from storage.owners import owner_is_dead, this_process
+from storage.protocols import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RunRepository(Protocol):
 
 
 class SqliteRunRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def start(self, kind: str, key: str = "", inputs: dict[str, Any] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 import aiosqlite
 
 from storage.db import Database
+from storage.protocols import SqlConnection, SqlDatabase
 
 SIGNAL_BATCH = 50_000
 MONTH_TABLES = ("intent_scores", "propensity", "customer_month")
@@ -132,7 +133,7 @@ class ScoreRepository(Protocol):
 
 
 class SqliteScoreRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
         # The index rebuild reads SQLite's catalogue; PostgreSQL (same SQL, translated) keeps
         # its indexes and inserts row by row.
@@ -374,7 +375,7 @@ class SqliteScoreRepository:
         return digest.hexdigest()
 
 
-async def _indexes_to_rebuild(conn: aiosqlite.Connection, data: MonthWrite) -> list[tuple[str, str]]:
+async def _indexes_to_rebuild(conn: SqlConnection, data: MonthWrite) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the month tables' own indexes when the write replaces a
     month that is most of those tables (see REBUILD_INDEX_SHARE); else nothing."""
     cursor = await conn.execute("SELECT COUNT(*), SUM(month = ?) FROM propensity", (data.month,))

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 # A stored body larger than this after decompression is cut (the crawler caps bodies anyway).
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -182,7 +182,7 @@ _CHUNK = 500
 
 
 class SqliteSignalRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     # --------------------------------------------------------------- leasing documents

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 EVIDENCE_CHARS = 200
 
@@ -54,7 +54,7 @@ class TechnologyRepository(Protocol):
 
 
 class SqliteTechnologyRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def record(

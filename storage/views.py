@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 SORT_KEYS = ("intent", "fit", "revenue")
 # Names that are interpolated into SQL (JSON paths) must be plain identifiers.
@@ -209,7 +209,7 @@ _FACET_COLUMNS = ("sub_segment", "industry", "country")
 class SqliteViewQueries:
     """The UI's read queries over SQLite."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def months(self) -> list[str]:
