@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from storage.dialect import SQLITE, SqlDialect
 from storage.errors import (
     DatabaseBusy,
     DatabaseDamaged,
@@ -121,6 +122,7 @@ class Database(OpenConnections):
         self._all = [writer, *readers]
         self._writer_read_only = False
         self.read_only = False  # opened read-only because its folder cannot be written
+        self.dialect: SqlDialect = SQLITE
 
     @classmethod
     async def open(

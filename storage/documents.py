@@ -123,9 +123,10 @@ class SqliteDocumentRepository:
         ]
         async with self.db.transaction() as conn:
             cursor = await conn.executemany(
-                "INSERT OR IGNORE INTO documents(customer_id, source_id, url, canonical_url,"
+                "INSERT INTO documents(customer_id, source_id, url, canonical_url,"
                 " kind, source_kind, title, published, language, fetched_at, content_hash,"
-                " simhash, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " simhash, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 rows,
             )
             return max(cursor.rowcount, 0)

@@ -41,7 +41,8 @@ class SqliteJobRepository:
     async def started(self, name: str, at: float) -> None:
         await self.db.execute(
             "INSERT INTO jobs(name, last_started_at, runs) VALUES (?, ?, 1) "
-            "ON CONFLICT(name) DO UPDATE SET last_started_at = excluded.last_started_at, runs = runs + 1",
+            "ON CONFLICT(name) DO UPDATE SET last_started_at = excluded.last_started_at,"
+            " runs = jobs.runs + 1",
             (name, at),
         )
 

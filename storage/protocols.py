@@ -12,6 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
+from storage.dialect import SqlDialect
+
 
 class SqlCursor(Protocol):
     """The result of one statement."""
@@ -46,6 +48,11 @@ class SqlDatabase(Protocol):
 
     @property
     def path(self) -> Path | str: ...
+
+    @property
+    def dialect(self) -> SqlDialect:
+        """The fragments in which this backend's SQL differs from the other's."""
+        ...
 
     def transaction(self) -> AbstractAsyncContextManager[SqlConnection]: ...
 

@@ -42,10 +42,11 @@ class SqliteRunRepository:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO runs(kind, key, status, started_at, inputs, owner)"
-                " VALUES (?, ?, 'running', ?, ?, ?)",
+                " VALUES (?, ?, 'running', ?, ?, ?) RETURNING run_id",
                 (kind, key, time.time(), json.dumps(inputs or {}, sort_keys=True), this_process()),
             )
-            return int(cursor.lastrowid or 0)
+            row = await cursor.fetchone()
+            return int(row[0])
 
     async def close_interrupted(self) -> list[int]:
         """Runs left 'running' by a process of this host that is gone become 'interrupted'.

@@ -14,7 +14,6 @@ from typing import Any, Protocol, cast
 
 import aiosqlite
 
-from storage.db import Database
 from storage.protocols import SqlConnection, SqlDatabase
 
 SIGNAL_BATCH = 50_000
@@ -137,7 +136,7 @@ class SqliteScoreRepository:
         self.db = db
         # The index rebuild reads SQLite's catalogue; PostgreSQL (same SQL, translated) keeps
         # its indexes and inserts row by row.
-        self._rebuilds_indexes = isinstance(db, Database)
+        self._rebuilds_indexes = db.dialect.rebuilds_indexes_in_bulk_writes
 
     # --- inputs of the monthly run ------------------------------------------------------------
 
@@ -204,7 +203,8 @@ class SqliteScoreRepository:
         sql = (
             "SELECT signal_id, customer_id, signal_type, family, polarity, confidence, areas, url, day"
             " FROM (SELECT signal_id, customer_id, signal_type, family, polarity, confidence, areas, url,"
-            "  COALESCE(substr(published, 1, 10), date(detected_at, 'unixepoch')) AS day FROM signals)"
+            f"  COALESCE(substr(published, 1, 10), {self.db.dialect.utc_day('detected_at')}) AS day"
+            " FROM signals) AS dated"
             " WHERE day > ? AND day <= ? AND signal_type <> 'none'"
         )
         async with self.db.reader() as conn:
@@ -247,7 +247,7 @@ class SqliteScoreRepository:
                 chunk = wanted[start : start + _IN_CHUNK]
                 cursor = await conn.execute(
                     "SELECT signal_id, signal_type, COALESCE(substr(published, 1, 10),"
-                    " date(detected_at, 'unixepoch')), url, why_now FROM signals"
+                    f" {self.db.dialect.utc_day('detected_at')}), url, why_now FROM signals"
                     f" WHERE signal_id IN ({','.join('?' * len(chunk))})",
                     chunk,
                 )
@@ -263,7 +263,8 @@ class SqliteScoreRepository:
         async with self.db.transaction() as conn:
             # A month is hundreds of thousands of rows over several indexes: a larger page cache
             # for this transaction saves re-reading index pages (restored below).
-            await conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            if self.db.dialect.tunes_page_cache:
+                await conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             rebuild = await _indexes_to_rebuild(conn, data) if self._rebuilds_indexes else []
             for name, _sql in rebuild:
                 await conn.execute(f'DROP INDEX "{name}"')
@@ -310,7 +311,8 @@ class SqliteScoreRepository:
                 " WHERE fit_scores.method <> 'imported'",
                 data.fit_rows,
             )
-            await conn.execute("PRAGMA cache_size = -2000")
+            if self.db.dialect.tunes_page_cache:
+                await conn.execute("PRAGMA cache_size = -2000")
 
     # --- reading a scored month ---------------------------------------------------------------
 
