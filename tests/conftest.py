@@ -9,7 +9,7 @@ import pytest
 
 from storage.postgres.scratch import scratch_schema
 from storage.store import Store, open_store
-from tests.storage_support import check_postgres
+from tests.storage_support import BACKENDS, backend_store, check_postgres, migrated_scratch_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -36,6 +36,22 @@ def pg_url() -> Iterator[str]:
     check_postgres()
     with scratch_schema() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_pg_url() -> Iterator[str]:
+    """One migrated scratch schema for the session (contract tests empty it before each test)."""
+    with migrated_scratch_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An empty store on each backend in turn: SQLite in a file, PostgreSQL in the session's
+    scratch schema."""
+    url = request.getfixturevalue("migrated_pg_url") if request.param == "postgres" else None
+    async with backend_store(request.param, tmp_path, url) as opened:
+        yield opened
 
 
 def shared_data(*parts: str) -> Path:

@@ -8,11 +8,13 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
+from storage.customers import Customer
 from storage.postgres.scratch import scratch_schema, unavailable_reason
 from storage.store import Store, open_store
 
@@ -85,3 +87,38 @@ async def backend_store(backend: str, tmp_path: Path, pg_url: str | None) -> Asy
         yield store
     finally:
         await store.close()
+
+
+def a_customer(cid: str = "C1", name: str = "Contoso", revenue: float = 12.5) -> Customer:
+    """A customer with every column filled (domain ``<cid>.example``)."""
+    return Customer(
+        customer_id=cid,
+        account_name=name,
+        domain=f"{cid.lower()}.example",
+        org_size=250,
+        industry="Retail",
+        vertical="",
+        city="Seattle",
+        state="WA",
+        postal_code="98101",
+        country="US",
+        is_nonprofit=False,
+        azure_monthly_revenue=revenue,
+        partner_id="P1",
+        partner_name="Partner",
+        sub_segment="SMB",
+    )
+
+
+@dataclass(frozen=True)
+class Technology:
+    """A technology as the crawler observes it (storage.technologies.ObservedTechnology)."""
+
+    name: str
+    category: str
+    method: str
+    evidence: str
+
+
+def one_technology() -> Technology:
+    return Technology("Microsoft 365", "email", "dns_mx", "mx.outlook.com")

@@ -5,32 +5,13 @@ what happens when no server answers)."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
-
-import pytest
 
 from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
 from storage.documents import NewDocument
 from storage.frontier import FetchLogEntry, FetchOutcome, HostScheme, NewSource
 from storage.store import Store
 from storage.views import CustomerFilter, SqliteViewQueries
-from tests.storage_support import BACKENDS, backend_store, migrated_scratch_schema
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    """One migrated scratch schema for the module; each test starts from empty tables."""
-    with migrated_scratch_schema() as url:
-        yield url
-
-
-@pytest.fixture(params=BACKENDS)
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with backend_store(request.param, tmp_path, url) as store:
-        yield store
 
 
 def _customer(cid: str = "C1", name: str = "Contoso", revenue: float = 12.5) -> Customer:

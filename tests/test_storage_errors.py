@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -27,24 +26,11 @@ from storage.errors import (
 from storage.postgres.db import PgDatabase, translate_error
 from storage.postgres.scratch import scratch_schema
 from storage.store import Store, open_store
-from tests.storage_support import BACKENDS, backend_store, check_postgres, migrated_scratch_schema
+from tests.storage_support import BACKENDS, check_postgres
 
 ORPHAN_PRODUCT = (
     "INSERT INTO products(customer_id, product, quantity, status) VALUES ('nobody', 'Azure', 1, 'active')"
 )
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with migrated_scratch_schema() as url:
-        yield url
-
-
-@pytest.fixture(params=BACKENDS)
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    async with backend_store(request.param, tmp_path, url) as store:
-        yield store
 
 
 def test_the_families_are_the_common_ones() -> None:
@@ -104,9 +90,9 @@ async def test_busy_is_the_same_error_on_sqlite(tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.mark.postgres
-async def test_busy_is_the_same_error_on_postgres(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_busy_is_the_same_error_on_postgres(migrated_pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("storage.postgres.db.LOCK_TIMEOUT_MS", 200)
-    async with await PgDatabase.open(pg_url, pool_size=2, migrate=False) as db:
+    async with await PgDatabase.open(migrated_pg_url, pool_size=2, migrate=False) as db:
         await db.execute("INSERT INTO runs(kind, started_at) VALUES ('x', 1)")
         holding = asyncio.Event()
         release = asyncio.Event()
@@ -137,9 +123,9 @@ async def test_read_only_is_the_same_error_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-async def test_read_only_is_the_same_error_on_postgres(pg_url: str) -> None:
-    read_only = pg_url.replace("-csearch_path", "-cdefault_transaction_read_only%3Don%20-csearch_path")
-    assert read_only != pg_url
+async def test_read_only_is_the_same_error_on_postgres(migrated_pg_url: str) -> None:
+    read_only = migrated_pg_url.replace("-csearch_path", "-cdefault_transaction_read_only%3Don%20-csearch_path")
+    assert read_only != migrated_pg_url
     async with await PgDatabase.open(read_only, pool_size=1, migrate=False) as db:
         with pytest.raises(DatabaseReadOnly):
             await db.execute("INSERT INTO runs(kind, started_at) VALUES ('x', 1)")
