@@ -65,6 +65,10 @@ async def test_frontier_completes_many_and_releases_a_dead_owner(any_store: Stor
     await any_store.frontier.add_sources(sources, now=now)
     assert await any_store.frontier.known_urls("C1") == {s.url for s in sources}
     assert await any_store.frontier.known_urls("C2") == set()
+    assert {s.url for s in await any_store.frontier.by_customer("C1")} == {s.url for s in sources}
+    assert await any_store.frontier.by_customer("C2") == []
+    assert await any_store.frontier.count() == 3 and await any_store.frontier.count("active") == 3
+    assert await any_store.frontier.count("gone") == 0
     leased = await any_store.frontier.lease_due(3, "w1", 60.0, now=now, per_host=3)
     done, failed, kept = leased
     await any_store.frontier.complete_many(
