@@ -1,43 +1,26 @@
 """The storage contract, run against both backends: SQLite (a temporary file) and PostgreSQL
-(one scratch schema per module, emptied before each test; see tests/storage_support.py for
+(one scratch schema per test session, emptied before each test; see tests/storage_support.py for
 what happens when no server answers)."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
+from storage.customers import Agreement, FitScore, ImportRecord, Outcome, Product
 from storage.documents import NewDocument
 from storage.frontier import FetchLogEntry, FetchOutcome, HostScheme, NewSource
 from storage.store import Store
 from storage.views import CustomerFilter, SqliteViewQueries
-
-
-def _customer(cid: str = "C1", name: str = "Contoso", revenue: float = 12.5) -> Customer:
-    return Customer(
-        customer_id=cid,
-        account_name=name,
-        domain=f"{cid.lower()}.example",
-        org_size=250,
-        industry="Retail",
-        vertical="",
-        city="Seattle",
-        state="WA",
-        postal_code="98101",
-        country="US",
-        is_nonprofit=False,
-        azure_monthly_revenue=revenue,
-        partner_id="P1",
-        partner_name="Partner",
-        sub_segment="SMB",
-    )
+from tests.storage_support import a_customer
 
 
 async def test_customer_upsert_is_idempotent(any_store: Store) -> None:
     records: list[ImportRecord] = [
-        _customer("C1"),
-        _customer("C2", "Fabrikam"),
+        a_customer("C1"),
+        a_customer("C2", "Fabrikam"),
         Product("C1", "M365 E3", 40, "2025-01-01", "active"),
         Agreement("A1", "C1", "EA", "2026-12-31", "Azure", 1000.0),
         FitScore("C1", "Azure", "2026Q4", 71.5),
@@ -45,12 +28,12 @@ async def test_customer_upsert_is_idempotent(any_store: Store) -> None:
     ]
     assert await any_store.customers.upsert_all(records) == 6
     assert await any_store.customers.upsert_all(records) == 0  # nothing changed
-    assert await any_store.customers.upsert_all([_customer("C1", "Contoso Ltd")]) == 1
+    assert await any_store.customers.upsert_all([a_customer("C1", "Contoso Ltd")]) == 1
     assert await any_store.customers.count() == 2
     got = await any_store.customers.get("C1")
     assert got is not None and got.account_name == "Contoso Ltd" and got.is_nonprofit is False
     assert got.azure_monthly_revenue == 12.5
-    assert (await any_store.customers.by_domain("C2.EXAMPLE")) == _customer("C2", "Fabrikam")
+    assert (await any_store.customers.by_domain("C2.EXAMPLE")) == a_customer("C2", "Fabrikam")
     assert [c.customer_id for c in await any_store.customers.all()] == ["C1", "C2"]
     assert await any_store.customers.existing_ids(["C2", "C9", "C1"]) == {"C1", "C2"}
     assert await any_store.customers.products("C1") == [records[2]]
@@ -61,7 +44,7 @@ async def test_customer_upsert_is_idempotent(any_store: Store) -> None:
 
 async def test_customer_sort_order_is_bytewise(any_store: Store) -> None:
     # Reports must sort identically on both backends: byte order, upper case first.
-    await any_store.customers.upsert_all([_customer("b"), _customer("B"), _customer("a"), _customer("É")])
+    await any_store.customers.upsert_all([a_customer("b"), a_customer("B"), a_customer("a"), a_customer("É")])
     assert [c.customer_id for c in await any_store.customers.all()] == ["B", "a", "b", "É"]
 
 
@@ -99,7 +82,7 @@ class _Tech:
 
 
 async def test_technologies_keep_first_seen(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1"), _customer("C2")])
+    await any_store.customers.upsert_all([a_customer("C1"), a_customer("C2")])
     seen = [_Tech("Microsoft 365", "email", "dns_mx", "mx.outlook.com")]
     assert await any_store.technologies.record("C1", seen, seen_at=100.0) == 1
     assert await any_store.technologies.record("C1", seen, seen_at=200.0) == 0
@@ -115,7 +98,7 @@ async def test_technologies_keep_first_seen(any_store: Store) -> None:
 
 
 async def _month_of_scores(store: Store) -> None:
-    await store.customers.upsert_all([_customer("C1"), _customer("C2", "Fabrikam")])
+    await store.customers.upsert_all([a_customer("C1"), a_customer("C2", "Fabrikam")])
     for cid, intent, revenue in (("C1", 80.0, 5000.0), ("C2", 20.0, 100.0)):
         await store.db.execute(
             "INSERT INTO propensity(customer_id, area, month, fit, fit_band, intent, intent_band,"
@@ -153,7 +136,7 @@ async def test_views(any_store: Store) -> None:
 
 
 async def test_frontier_leases_each_due_source_once(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     now = 1_000_000.0
     sources = [
         NewSource("C1", f"https://h{i % 2}.example/p{i}", f"h{i % 2}.example", "page") for i in range(6)
@@ -188,7 +171,7 @@ async def test_frontier_leases_each_due_source_once(any_store: Store) -> None:
 async def test_frontier_defers_a_leased_source(any_store: Store) -> None:
     """A visit put off (its redirect target busy) gives its lease back and is not due again
     before the given time; an earlier time never brings a source forward."""
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     now = 1_000_000.0
     await any_store.frontier.add_sources([NewSource("C1", "https://c1.example/", "c1.example", "homepage")])
     [source] = await any_store.frontier.lease_due(10, "w1", 60.0, now=now)
@@ -250,7 +233,7 @@ async def test_frontier_host_schemes_and_page_budgets(any_store: Store) -> None:
 
 
 async def test_documents_store_once(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     doc = NewDocument(
         "C1", "https://c1.example/", "page", time.time(), "hash1", b"<html>hi</html>", simhash=2**63 + 5
     )
@@ -264,7 +247,7 @@ async def test_documents_store_once(any_store: Store) -> None:
 
 
 async def test_signals_lease_pending_documents(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     now = time.time()
     docs = [NewDocument("C1", f"https://c1.example/{i}", "page", now + i, f"h{i}", b"x") for i in range(3)]
     await any_store.documents.store(docs)
@@ -278,7 +261,7 @@ async def test_signals_lease_pending_documents(any_store: Store) -> None:
 
 async def test_an_agreement_or_outcome_moved_to_another_customer_stays_one_row(any_store: Store) -> None:
     # Their keys include customer_id (shard-friendly), yet their ids stay unique across customers.
-    await any_store.customers.upsert_all([_customer("C1"), _customer("C2")])
+    await any_store.customers.upsert_all([a_customer("C1"), a_customer("C2")])
     agreement = Agreement("A1", "C1", "EA", "2026-12-31", "Azure", 1000.0)
     outcome = Outcome("O1", "C1", "Azure", "2026-01-02", None, "open", 0.0)
     assert await any_store.customers.upsert_all([agreement, outcome]) == 2
@@ -288,3 +271,30 @@ async def test_an_agreement_or_outcome_moved_to_another_customer_stays_one_row(a
     assert await any_store.customers.agreements() == [moved[0]]
     assert await any_store.customers.outcomes() == [moved[1]]
     assert await any_store.customers.agreements("C1") == []
+
+
+def test_every_repository_method_has_a_contract_test() -> None:
+    """Each method of each repository Protocol is called by a contract test (these files run
+    every test on both backends)."""
+    from storage import customers, documents, frontier, jobs, runs, scores, signals, technologies, views
+
+    protocols = {
+        "customers": customers.CustomerRepository,
+        "documents": documents.DocumentRepository,
+        "frontier": frontier.FrontierRepository,
+        "jobs": jobs.JobRepository,
+        "runs": runs.RunRepository,
+        "scores": scores.ScoreRepository,
+        "signals": signals.SignalRepository,
+        "technologies": technologies.TechnologyRepository,
+        "views": views.ViewQueries,
+    }
+    text = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_storage_contract*.py"))
+    missing = [
+        f"{name}.{method}"
+        for name, protocol in protocols.items()
+        for method, value in vars(protocol).items()
+        if not method.startswith("_") and callable(value)
+        and not re.search(rf"\b{name}\.{method}\(", text)
+    ]
+    assert missing == []
