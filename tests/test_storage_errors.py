@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -160,3 +162,30 @@ def test_postgres_errors_map_to_the_same_classes(error: psycopg.Error, expected:
 
 def test_both_backends_cover_the_same_classes() -> None:
     assert {e for _, e in SQLITE_ERRORS} == {e for _, e in POSTGRES_ERRORS}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_schema_too_new_exits_4_with_one_line_on_both_backends(backend: str, tmp_path: Path) -> None:
+    with ExitStack() as stack:
+        if backend == "postgres":
+            check_postgres()
+            target = stack.enter_context(scratch_schema())
+        else:
+            target = str(tmp_path / "ascent.db")
+
+        async def too_new() -> None:
+            async with await open_store(target) as store:
+                await store.db.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (9999, 'future', 0)"
+                )
+
+        asyncio.run(too_new())
+        done = subprocess.run(
+            [sys.executable, "-m", "scripts.cli", "--db", target, "explain", "contoso.com"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "newer" in lines[0] and lines[0].startswith("ascent: database:")
