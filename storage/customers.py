@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _upsert_sql(record_type: type) -> str:
     table, key = _TABLES[record_type]
     columns = [f.name for f in fields(record_type)]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in columns if c not in key)
+    changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns if c not in key)
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates} WHERE {changed}"
@@ -118,7 +118,7 @@ class CustomerRepository(Protocol):
 
 
 class SqliteCustomerRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def upsert_all(self, records: Sequence[ImportRecord]) -> int:

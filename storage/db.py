@@ -21,11 +21,13 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from storage.dialect import SQLITE, SqlDialect
 from storage.errors import (
     DatabaseBusy,
     DatabaseDamaged,
     DatabaseReadOnly,
     DiskFull,
+    IntegrityViolation,
     SchemaTooNew,
     StorageError,
 )
@@ -41,6 +43,8 @@ def is_storage_failure(exc: BaseException) -> bool:
 
 def translate(exc: sqlite3.Error) -> StorageError:
     """The storage error an sqlite3 error stands for (one line for the user)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityViolation(str(exc))
     message = str(exc).lower()
     if "malformed" in message or "not a database" in message:
         return DatabaseDamaged(f"{exc}: the file is damaged; restore it from a backup")
@@ -118,6 +122,7 @@ class Database(OpenConnections):
         self._all = [writer, *readers]
         self._writer_read_only = False
         self.read_only = False  # opened read-only because its folder cannot be written
+        self.dialect: SqlDialect = SQLITE
 
     @classmethod
     async def open(
@@ -219,6 +224,9 @@ class Database(OpenConnections):
                 raise self._write_failed(exc) from exc
             try:
                 yield conn
+            except sqlite3.IntegrityError as exc:
+                await _rollback(conn)
+                raise IntegrityViolation(str(exc)) from exc
             except sqlite3.DatabaseError as exc:
                 await _rollback(conn)
                 if not is_storage_failure(exc):
@@ -320,6 +328,8 @@ class Database(OpenConnections):
                 continue
             async with self.transaction() as conn:
                 for statement in _split_sql(sql):
+                    if await _adds_an_existing_column(conn, statement):
+                        continue
                     await conn.execute(statement)
                 await conn.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
@@ -361,6 +371,23 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             await conn.execute("ROLLBACK")
+
+
+async def _adds_an_existing_column(conn: aiosqlite.Connection, statement: str) -> bool:
+    """Whether ``statement`` is ``ALTER TABLE t ADD COLUMN c …`` and ``t`` has ``c`` already:
+    SQLite has no ``ADD COLUMN IF NOT EXISTS``, so a migration that makes sure of a column
+    (0011) is written plainly and skipped where the column exists."""
+    words = statement.split(None, 6)
+    if len(words) < 6 or [w.upper() for w in (words[0], words[1], words[3], words[4])] != [
+        "ALTER",
+        "TABLE",
+        "ADD",
+        "COLUMN",
+    ]:
+        return False
+    table, column = words[2], words[5]
+    cursor = await conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", (table, column))
+    return await cursor.fetchone() is not None
 
 
 def _split_sql(script: str) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 _SIGNED_LIMIT = 1 << 63
 
@@ -95,7 +95,7 @@ _SUMMARY_COLUMNS = (
 
 
 class SqliteDocumentRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def store(self, documents: Sequence[NewDocument]) -> int:
@@ -123,9 +123,10 @@ class SqliteDocumentRepository:
         ]
         async with self.db.transaction() as conn:
             cursor = await conn.executemany(
-                "INSERT OR IGNORE INTO documents(customer_id, source_id, url, canonical_url,"
+                "INSERT INTO documents(customer_id, source_id, url, canonical_url,"
                 " kind, source_kind, title, published, language, fetched_at, content_hash,"
-                " simhash, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " simhash, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 rows,
             )
             return max(cursor.rowcount, 0)

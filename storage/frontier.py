@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 SOURCE_STATUSES = ("active", "gone", "blocked", "error")
 
@@ -164,7 +164,7 @@ def _source(row: Any) -> Source:
 
 
 class SqliteFrontierRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def add_sources(self, sources: Sequence[NewSource], now: float | None = None) -> int:
@@ -187,8 +187,9 @@ class SqliteFrontierRepository:
         ]
         async with self.db.transaction() as conn:
             cursor = await conn.executemany(
-                "INSERT OR IGNORE INTO sources(customer_id, url, host, kind, discovered_from, "
-                "next_due_at, revisit_interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sources(customer_id, url, host, kind, discovered_from, "
+                "next_due_at, revisit_interval_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 rows,
             )
             return max(cursor.rowcount, 0)
@@ -224,7 +225,7 @@ class SqliteFrontierRepository:
                 " WHERE s.status IN ('active', 'blocked') AND s.next_due_at <= ?"
                 " AND (s.lease_until IS NULL OR s.lease_until < ?)"
                 " AND (h.backoff_until IS NULL OR h.backoff_until <= ?)"
-                ") WHERE rank <= ? ORDER BY rank, next_due_at, source_id LIMIT ?",
+                ") AS ranked WHERE rank <= ? ORDER BY rank, next_due_at, source_id LIMIT ?",
                 (now, now, now, now, host_cap, limit),
             )
             ids = [int(r[0]) for r in await cursor.fetchall()]
@@ -307,7 +308,8 @@ class SqliteFrontierRepository:
         ``owner`` held the lease."""
         changed = await self.db.execute(
             "UPDATE sources SET lease_owner = NULL, lease_until = NULL,"
-            " next_due_at = MAX(next_due_at, ?) WHERE source_id = ? AND lease_owner = ?",
+            f" next_due_at = {self.db.dialect.greatest('next_due_at', '?')}"
+            " WHERE source_id = ? AND lease_owner = ?",
             (until, source_id, owner),
         )
         return changed > 0
@@ -382,7 +384,7 @@ class SqliteFrontierRepository:
 
     async def next_due_at(self) -> float | None:
         row = await self.db.fetchone(
-            "SELECT MIN(MAX(next_due_at, COALESCE(lease_until, 0))) FROM sources"
+            f"SELECT MIN({self.db.dialect.greatest('next_due_at', 'COALESCE(lease_until, 0)')}) FROM sources"
             " WHERE status IN ('active', 'blocked')"
         )
         return float(row[0]) if row and row[0] is not None else None
@@ -411,7 +413,7 @@ class SqliteFrontierRepository:
             " crawl_delay = COALESCE(excluded.crawl_delay, hosts.crawl_delay),"
             " backoff_until = excluded.backoff_until,"
             " error_count = CASE WHEN ? THEN 0 ELSE hosts.error_count + 1 END",
-            (host, crawl_delay, backoff_until, 0 if ok else 1, 1 if ok else 0),
+            (host, crawl_delay, backoff_until, 0 if ok else 1, ok),
         )
 
     async def record_crawl_delay(self, host: str, seconds: float | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class JobRepository(Protocol):
 
 
 class SqliteJobRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def get(self, name: str) -> JobState | None:
@@ -41,7 +41,8 @@ class SqliteJobRepository:
     async def started(self, name: str, at: float) -> None:
         await self.db.execute(
             "INSERT INTO jobs(name, last_started_at, runs) VALUES (?, ?, 1) "
-            "ON CONFLICT(name) DO UPDATE SET last_started_at = excluded.last_started_at, runs = runs + 1",
+            "ON CONFLICT(name) DO UPDATE SET last_started_at = excluded.last_started_at,"
+            " runs = jobs.runs + 1",
             (name, at),
         )
 

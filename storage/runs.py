@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
 from storage.owners import owner_is_dead, this_process
+from storage.protocols import SqlDatabase
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RunRepository(Protocol):
 
 
 class SqliteRunRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def start(self, kind: str, key: str = "", inputs: dict[str, Any] | None = None) -> int:
@@ -42,10 +42,11 @@ class SqliteRunRepository:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO runs(kind, key, status, started_at, inputs, owner)"
-                " VALUES (?, ?, 'running', ?, ?, ?)",
+                " VALUES (?, ?, 'running', ?, ?, ?) RETURNING run_id",
                 (kind, key, time.time(), json.dumps(inputs or {}, sort_keys=True), this_process()),
             )
-            return int(cursor.lastrowid or 0)
+            row = await cursor.fetchone()
+            return int(row[0])
 
     async def close_interrupted(self) -> list[int]:
         """Runs left 'running' by a process of this host that is gone become 'interrupted'.

@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 
 import aiosqlite
 
-from storage.db import Database
+from storage.protocols import SqlConnection, SqlDatabase
 
 SIGNAL_BATCH = 50_000
 MONTH_TABLES = ("intent_scores", "propensity", "customer_month")
@@ -132,11 +132,11 @@ class ScoreRepository(Protocol):
 
 
 class SqliteScoreRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
         # The index rebuild reads SQLite's catalogue; PostgreSQL (same SQL, translated) keeps
         # its indexes and inserts row by row.
-        self._rebuilds_indexes = isinstance(db, Database)
+        self._rebuilds_indexes = db.dialect.rebuilds_indexes_in_bulk_writes
 
     # --- inputs of the monthly run ------------------------------------------------------------
 
@@ -203,7 +203,8 @@ class SqliteScoreRepository:
         sql = (
             "SELECT signal_id, customer_id, signal_type, family, polarity, confidence, areas, url, day"
             " FROM (SELECT signal_id, customer_id, signal_type, family, polarity, confidence, areas, url,"
-            "  COALESCE(substr(published, 1, 10), date(detected_at, 'unixepoch')) AS day FROM signals)"
+            f"  COALESCE(substr(published, 1, 10), {self.db.dialect.utc_day('detected_at')}) AS day"
+            " FROM signals) AS dated"
             " WHERE day > ? AND day <= ? AND signal_type <> 'none'"
         )
         async with self.db.reader() as conn:
@@ -246,7 +247,7 @@ class SqliteScoreRepository:
                 chunk = wanted[start : start + _IN_CHUNK]
                 cursor = await conn.execute(
                     "SELECT signal_id, signal_type, COALESCE(substr(published, 1, 10),"
-                    " date(detected_at, 'unixepoch')), url, why_now FROM signals"
+                    f" {self.db.dialect.utc_day('detected_at')}), url, why_now FROM signals"
                     f" WHERE signal_id IN ({','.join('?' * len(chunk))})",
                     chunk,
                 )
@@ -262,8 +263,8 @@ class SqliteScoreRepository:
         async with self.db.transaction() as conn:
             # A month is hundreds of thousands of rows over several indexes: a larger page cache
             # for this transaction saves re-reading index pages (restored below).
-            await conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
-            await _ensure_flag_evidence(conn)
+            if self.db.dialect.tunes_page_cache:
+                await conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             rebuild = await _indexes_to_rebuild(conn, data) if self._rebuilds_indexes else []
             for name, _sql in rebuild:
                 await conn.execute(f'DROP INDEX "{name}"')
@@ -310,7 +311,8 @@ class SqliteScoreRepository:
                 " WHERE fit_scores.method <> 'imported'",
                 data.fit_rows,
             )
-            await conn.execute("PRAGMA cache_size = -2000")
+            if self.db.dialect.tunes_page_cache:
+                await conn.execute("PRAGMA cache_size = -2000")
 
     # --- reading a scored month ---------------------------------------------------------------
 
@@ -375,7 +377,7 @@ class SqliteScoreRepository:
         return digest.hexdigest()
 
 
-async def _indexes_to_rebuild(conn: aiosqlite.Connection, data: MonthWrite) -> list[tuple[str, str]]:
+async def _indexes_to_rebuild(conn: SqlConnection, data: MonthWrite) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the month tables' own indexes when the write replaces a
     month that is most of those tables (see REBUILD_INDEX_SHARE); else nothing."""
     cursor = await conn.execute("SELECT COUNT(*), SUM(month = ?) FROM propensity", (data.month,))
@@ -391,10 +393,3 @@ async def _indexes_to_rebuild(conn: aiosqlite.Connection, data: MonthWrite) -> l
         MONTH_TABLES,
     )
     return [(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
-
-
-async def _ensure_flag_evidence(conn: aiosqlite.Connection) -> None:
-    """Databases migrated before migration 0005 gained ``flag_evidence`` get it now."""
-    cursor = await conn.execute("PRAGMA table_info(customer_month)")
-    if not any(row[1] == "flag_evidence" for row in await cursor.fetchall()):
-        await conn.execute("ALTER TABLE customer_month ADD COLUMN flag_evidence TEXT NOT NULL DEFAULT '{}'")

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 # A stored body larger than this after decompression is cut (the crawler caps bodies anyway).
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -86,6 +86,27 @@ EVIDENCE_RANK_SQL = (
     " CASE WHEN d.kind = 'feed_entry' THEN 1 ELSE 0 END, d.fetched_at, d.document_id)"
 )
 _RANK_PARAMS = "(?, ?, ?, ?, ?, ?, ?)"
+
+# A second signal of a type on one passage replaces the first (its every column but the key).
+_SIGNAL_UPDATE = ", ".join(
+    f"{c} = excluded.{c}"
+    for c in [
+        "document_id",
+        "family",
+        "polarity",
+        "confidence",
+        "areas",
+        "passage",
+        "key_phrase",
+        "url",
+        "source_kind",
+        "published",
+        "detected_at",
+        "why_now",
+        "nearest_examples",
+        "model",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -182,7 +203,7 @@ _CHUNK = 500
 
 
 class SqliteSignalRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     # --------------------------------------------------------------- leasing documents
@@ -320,7 +341,8 @@ class SqliteSignalRepository:
         ]
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "INSERT OR IGNORE INTO embeddings(passage_hash, model, dim, vector) VALUES (?, ?, ?, ?)",
+                "INSERT INTO embeddings(passage_hash, model, dim, vector) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 rows,
             )
 
@@ -412,7 +434,7 @@ class SqliteSignalRepository:
             for passage in analysis.passages:
                 cursor = await conn.execute(
                     "INSERT INTO passages(document_id, customer_id, position, text, passage_hash,"
-                    " is_boilerplate) VALUES (?, ?, ?, ?, ?, ?)",
+                    " is_boilerplate) VALUES (?, ?, ?, ?, ?, ?) RETURNING passage_id",
                     (
                         analysis.document_id,
                         customer_id,
@@ -422,16 +444,18 @@ class SqliteSignalRepository:
                         int(passage.is_boilerplate),
                     ),
                 )
-                passage_ids[passage.position] = int(cursor.lastrowid or 0)
+                inserted = await cursor.fetchone()
+                passage_ids[passage.position] = int(inserted[0])
                 texts[passage.position] = passage.text
             for signal in analysis.signals:
                 if signal.position not in passage_ids:
                     raise ValueError(f"signal for unknown passage {signal.position}")
                 await conn.execute(
-                    "INSERT OR REPLACE INTO signals(customer_id, document_id, passage_id,"
+                    "INSERT INTO signals(customer_id, document_id, passage_id,"
                     " signal_type, family, polarity, confidence, areas, passage, key_phrase, url,"
                     " source_kind, published, detected_at, why_now, nearest_examples, model)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" ON CONFLICT ({self.db.dialect.unique_keys['signals']}) DO UPDATE SET {_SIGNAL_UPDATE}",
                     (
                         customer_id,
                         analysis.document_id,

@@ -4,31 +4,47 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.customers import SqliteCustomerRepository
+from storage.customers import CustomerRepository, SqliteCustomerRepository
 from storage.db import Database
-from storage.documents import SqliteDocumentRepository
-from storage.frontier import SqliteFrontierRepository
-from storage.jobs import SqliteJobRepository
-from storage.runs import SqliteRunRepository
-from storage.scores import SqliteScoreRepository
+from storage.documents import DocumentRepository, SqliteDocumentRepository
+from storage.frontier import FrontierRepository, SqliteFrontierRepository
+from storage.jobs import JobRepository, SqliteJobRepository
+from storage.protocols import SqlDatabase
+from storage.runs import RunRepository, SqliteRunRepository
+from storage.scores import ScoreRepository, SqliteScoreRepository
 from storage.settings import StorageSettings
-from storage.signals import SqliteSignalRepository
-from storage.technologies import SqliteTechnologyRepository
+from storage.signals import SignalRepository, SqliteSignalRepository
+from storage.technologies import SqliteTechnologyRepository, TechnologyRepository
 
 
 class Store:
-    """Repositories sharing one database; callers depend on the repositories' Protocols."""
+    """Repositories sharing one database; callers depend on the repositories' Protocols.
 
-    def __init__(self, db: Database):
+    Each backend builds its own (:func:`sqlite_store`, :func:`storage.postgres.store.postgres_store`)
+    from repository classes the type checker holds to those Protocols."""
+
+    def __init__(
+        self,
+        db: SqlDatabase,
+        *,
+        customers: CustomerRepository,
+        runs: RunRepository,
+        frontier: FrontierRepository,
+        documents: DocumentRepository,
+        technologies: TechnologyRepository,
+        signals: SignalRepository,
+        scores: ScoreRepository,
+        jobs: JobRepository,
+    ):
         self.db = db
-        self.customers = SqliteCustomerRepository(db)
-        self.runs = SqliteRunRepository(db)
-        self.frontier = SqliteFrontierRepository(db)
-        self.documents = SqliteDocumentRepository(db)
-        self.technologies = SqliteTechnologyRepository(db)
-        self.signals = SqliteSignalRepository(db)
-        self.scores = SqliteScoreRepository(db)
-        self.jobs = SqliteJobRepository(db)
+        self.customers = customers
+        self.runs = runs
+        self.frontier = frontier
+        self.documents = documents
+        self.technologies = technologies
+        self.signals = signals
+        self.scores = scores
+        self.jobs = jobs
 
     async def close(self) -> None:
         await self.db.close()
@@ -38,6 +54,21 @@ class Store:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def sqlite_store(db: Database) -> Store:
+    """The store over an open SQLite database."""
+    return Store(
+        db,
+        customers=SqliteCustomerRepository(db),
+        runs=SqliteRunRepository(db),
+        frontier=SqliteFrontierRepository(db),
+        documents=SqliteDocumentRepository(db),
+        technologies=SqliteTechnologyRepository(db),
+        signals=SqliteSignalRepository(db),
+        scores=SqliteScoreRepository(db),
+        jobs=SqliteJobRepository(db),
+    )
 
 
 async def open_store(
@@ -53,7 +84,7 @@ async def open_store(
 
         return await open_postgres_store(url, pool_size=settings.readers + 2)
     db = await Database.open(Path(target), readers=settings.readers, reading=reading)
-    return Store(db)
+    return sqlite_store(db)
 
 
 def _postgres_url(target: str | Path) -> str | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.protocols import SqlDatabase
 
 EVIDENCE_CHARS = 200
 
@@ -54,7 +54,7 @@ class TechnologyRepository(Protocol):
 
 
 class SqliteTechnologyRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def record(
@@ -69,14 +69,17 @@ class SqliteTechnologyRepository:
         if not rows:
             return 0
         new = 0
+        dialect = self.db.dialect
+        last_seen = dialect.greatest("technologies.last_seen_at", "excluded.last_seen_at")
+        first_seen = dialect.least("technologies.first_seen_at", "excluded.first_seen_at")
         async with self.db.transaction() as conn:
             for (name, method, evidence), category in rows.items():
                 cursor = await conn.execute(
                     "INSERT INTO technologies(customer_id, technology, category, method, evidence,"
                     " first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(customer_id, technology, method, evidence) DO UPDATE SET"
-                    " last_seen_at = MAX(last_seen_at, excluded.last_seen_at),"
-                    " first_seen_at = MIN(first_seen_at, excluded.first_seen_at),"
+                    f" last_seen_at = {last_seen},"
+                    f" first_seen_at = {first_seen},"
                     " category = excluded.category"
                     " RETURNING first_seen_at = last_seen_at",
                     (customer_id, name, category, method, evidence, now, now),

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from storage.db import Database
+from storage.dialect import SQLITE, SqlDialect
+from storage.protocols import SqlDatabase
 
 SORT_KEYS = ("intent", "fit", "revenue")
 # Names that are interpolated into SQL (JSON paths) must be plain identifiers.
@@ -209,7 +210,7 @@ _FACET_COLUMNS = ("sub_segment", "industry", "country")
 class SqliteViewQueries:
     """The UI's read queries over SQLite."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: SqlDatabase):
         self.db = db
 
     async def months(self) -> list[str]:
@@ -272,7 +273,7 @@ class SqliteViewQueries:
 
     async def count_customers(self, flt: CustomerFilter) -> int:
         """How many customers the filtered list holds (sort order aside)."""
-        count_sql, count_params = _count_query(flt)
+        count_sql, count_params = _count_query(flt, self.db.dialect)
         total_row = await self.db.fetchone(count_sql, count_params)
         return int(total_row[0]) if total_row else 0
 
@@ -297,13 +298,13 @@ class SqliteViewQueries:
             )
             base = int(base_row[0]) if base_row else total
             walk = should_walk(flt, offset, page_size, total, base)
-        sql, params = _page_query(flt, page_size, offset, walk=walk)
+        sql, params = _page_query(flt, page_size, offset, walk=walk, dialect=self.db.dialect)
         rows = await self.db.fetchall(sql, params)
         return CustomerPage([_customer_row(r, flt) for r in rows], total, page, page_size)
 
     async def iter_customers(self, flt: CustomerFilter, limit: int) -> AsyncIterator[CustomerRow]:
         """Every row of the filtered list (up to limit), streamed in batches for the CSV."""
-        sql, params = _list_query(flt)
+        sql, params = _list_query(flt, self.db.dialect)
         async with self.db.reader() as conn:
             cursor = await conn.execute(sql + " LIMIT ?", (*params, limit))
             try:
@@ -431,7 +432,7 @@ class SqliteViewQueries:
             where.append("s.signal_type = ?")
             params.append(signal_type)
         if area:
-            where.append("s.areas LIKE ? ESCAPE '\\'")
+            where.append(f"s.areas {self.db.dialect.like} ? ESCAPE '\\'")
             params.append('%"' + _like_escape(area) + '"%')
         sql = _SIGNAL_SELECT
         if where:
@@ -465,7 +466,7 @@ def _revenue_expr(area: str) -> str:
     )
 
 
-def _filters(flt: CustomerFilter) -> tuple[list[str], list[Any], bool, bool]:
+def _filters(flt: CustomerFilter, dialect: SqlDialect = SQLITE) -> tuple[list[str], list[Any], bool, bool]:
     """WHERE clauses and parameters; whether customers / customer_month must be joined."""
     where = ["p.month = ?", "p.area = ?"]
     params: list[Any] = [flt.month, flt.area]
@@ -483,12 +484,13 @@ def _filters(flt: CustomerFilter) -> tuple[list[str], list[Any], bool, bool]:
             params.append(value)
             needs_customer = True
     if flt.search:
-        where.append("(c.account_name LIKE ? ESCAPE '\\' OR c.domain LIKE ? ESCAPE '\\')")
+        like = dialect.like
+        where.append(f"(c.account_name {like} ? ESCAPE '\\' OR c.domain {like} ? ESCAPE '\\')")
         pattern = "%" + _like_escape(flt.search) + "%"
         params += [pattern, pattern]
         needs_customer = True
     if flt.cohort:
-        where.append("cm.cohorts LIKE ? ESCAPE '\\'")
+        where.append(f"cm.cohorts {dialect.like} ? ESCAPE '\\'")
         params.append('%"' + _like_escape(flt.cohort) + '"%')
         needs_month = True
     if flt.flag:
@@ -520,13 +522,13 @@ def _sort_expr(flt: CustomerFilter) -> str:
     return f"{column} {direction}, p.customer_id {direction}"
 
 
-def _list_query(flt: CustomerFilter) -> tuple[str, list[Any]]:
+def _list_query(flt: CustomerFilter, dialect: SqlDialect) -> tuple[str, list[Any]]:
     """Every row of the filtered list in order (the CSV); pages use :func:`_page_query`."""
-    return _order_query(flt, _list_columns(flt), detailed=True)
+    return _order_query(flt, _list_columns(flt), dialect, detailed=True)
 
 
 def _order_query(
-    flt: CustomerFilter, columns: str, *, detailed: bool, walk: bool = True
+    flt: CustomerFilter, columns: str, dialect: SqlDialect, *, detailed: bool, walk: bool = True
 ) -> tuple[str, list[Any]]:
     """The filtered list in sort order.
 
@@ -536,16 +538,16 @@ def _order_query(
     (best for narrow filters and deep pages). ``detailed`` selects every display column
     (the CSV); without it only the ids are picked (a page).
     """
-    where, params, needs_customer, needs_month = _filters(flt)
+    where, params, needs_customer, needs_month = _filters(flt, dialect)
+    join, hint = dialect.fixed_join, dialect.index_hint
     if flt.sort == "revenue" and (walk or detailed):
         # Walk customer_month in revenue order (its expression index, named so that other
         # indexes on month cannot lure the planner into sorting every row), then look each
         # row up. Customers without a monthly row have no revenue and are left out.
         index = _REVENUE_INDEXES.get(flt.area)
-        hint = f" INDEXED BY {index}" if index else ""
         sql = (
-            f"SELECT {columns} FROM customer_month cm{hint}"
-            " CROSS JOIN propensity p ON p.customer_id = cm.customer_id AND p.month = cm.month"
+            f"SELECT {columns} FROM customer_month cm{hint(index) if index else ''}"
+            f" {join} propensity p ON p.customer_id = cm.customer_id AND p.month = cm.month"
         )
         if detailed or needs_customer:
             sql += " JOIN customers c ON c.customer_id = p.customer_id"
@@ -561,27 +563,27 @@ def _order_query(
     elif walk:
         # Named, because walking this index in sort order is the point of the plan.
         index = "propensity_ui_intent" if flt.sort == "intent" else "propensity_ui_fit"
-        sql = f"SELECT {columns} FROM propensity p INDEXED BY {index}"
+        sql = f"SELECT {columns} FROM propensity p{hint(index)}"
         if needs_customer:
-            sql += " CROSS JOIN customers c ON c.customer_id = p.customer_id"
+            sql += f" {join} customers c ON c.customer_id = p.customer_id"
         if needs_month:
             sql += (
-                " CROSS JOIN customer_month cm INDEXED BY customer_month_ui_labels"
+                f" {join} customer_month cm{hint('customer_month_ui_labels')}"
                 " ON cm.customer_id = p.customer_id AND cm.month = p.month"
             )
     elif flt.search:
         # Scan the narrow name/domain index, then look up the few matches.
         sql = (
-            f"SELECT {columns} FROM customers c INDEXED BY customers_ui_search"
-            " CROSS JOIN propensity p ON p.customer_id = c.customer_id"
+            f"SELECT {columns} FROM customers c{hint('customers_ui_search')}"
+            f" {join} propensity p ON p.customer_id = c.customer_id"
             " LEFT JOIN customer_month cm ON cm.customer_id = p.customer_id"
             " AND cm.month = p.month"
         )
     elif needs_month:
         # Read cohorts and flags from their covering index, then look up the matches.
         sql = (
-            f"SELECT {columns} FROM customer_month cm INDEXED BY customer_month_ui_labels"
-            " CROSS JOIN propensity p ON p.customer_id = cm.customer_id AND p.month = cm.month"
+            f"SELECT {columns} FROM customer_month cm{hint('customer_month_ui_labels')}"
+            f" {join} propensity p ON p.customer_id = cm.customer_id AND p.month = cm.month"
         )
         if needs_customer:
             sql += " JOIN customers c ON c.customer_id = p.customer_id"
@@ -589,7 +591,7 @@ def _order_query(
         # Sub-segment, industry or country: their indexes find the customers.
         sql = (
             f"SELECT {columns} FROM customers c"
-            " CROSS JOIN propensity p ON p.customer_id = c.customer_id"
+            f" {join} propensity p ON p.customer_id = c.customer_id"
             " LEFT JOIN customer_month cm ON cm.customer_id = p.customer_id"
             " AND cm.month = p.month"
         )
@@ -597,10 +599,12 @@ def _order_query(
     return sql, params
 
 
-def _page_query(flt: CustomerFilter, limit: int, offset: int, *, walk: bool = True) -> tuple[str, list[Any]]:
+def _page_query(
+    flt: CustomerFilter, limit: int, offset: int, *, walk: bool = True, dialect: SqlDialect = SQLITE
+) -> tuple[str, list[Any]]:
     """One page: pick the ids through the narrowest join (deep pages skip index entries, not
     joined rows), then fetch the details of just those rows and sort them the same way."""
-    pick, pick_params = _order_query(flt, "p.customer_id", detailed=False, walk=walk)
+    pick, pick_params = _order_query(flt, "p.customer_id", dialect, detailed=False, walk=walk)
     sql = (
         f"SELECT {_list_columns(flt)} FROM propensity p"
         " JOIN customers c ON c.customer_id = p.customer_id"
@@ -626,12 +630,13 @@ def should_walk(flt: CustomerFilter, offset: int, limit: int, matches: int, base
     return walked <= 2 * matches + scan
 
 
-def _count_query(flt: CustomerFilter) -> tuple[str, list[Any]]:
-    where, params, needs_customer, needs_month = _filters(flt)
+def _count_query(flt: CustomerFilter, dialect: SqlDialect = SQLITE) -> tuple[str, list[Any]]:
+    where, params, needs_customer, needs_month = _filters(flt, dialect)
+    join, hint = dialect.fixed_join, dialect.index_hint
     if flt.search:
         sql = (
-            "SELECT COUNT(*) FROM customers c INDEXED BY customers_ui_search"
-            " CROSS JOIN propensity p ON p.customer_id = c.customer_id"
+            f"SELECT COUNT(*) FROM customers c{hint('customers_ui_search')}"
+            f" {join} propensity p ON p.customer_id = c.customer_id"
         )
         if needs_month:
             sql += " JOIN customer_month cm ON cm.customer_id = p.customer_id AND cm.month = p.month"
@@ -640,8 +645,8 @@ def _count_query(flt: CustomerFilter) -> tuple[str, list[Any]]:
         # The monthly labels (cohorts, flags) are read from their covering index, then each
         # match is checked against propensity: no wide row is read.
         sql = (
-            "SELECT COUNT(*) FROM customer_month cm INDEXED BY customer_month_ui_labels"
-            " CROSS JOIN propensity p ON p.customer_id = cm.customer_id AND p.month = cm.month"
+            f"SELECT COUNT(*) FROM customer_month cm{hint('customer_month_ui_labels')}"
+            f" {join} propensity p ON p.customer_id = cm.customer_id AND p.month = cm.month"
         )
         where = ["cm.month = ?", *where]
         params = [flt.month, *params]

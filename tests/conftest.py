@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.postgres.scratch import scratch_schema, unavailable_reason
+from storage.postgres.scratch import scratch_schema
 from storage.store import Store, open_store
+from tests.support.storage import BACKENDS, backend_store, check_postgres, migrated_scratch_schema
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,12 +34,27 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A scratch PostgreSQL schema dropped after the test, or a skip that says why none answers."""
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    """A scratch PostgreSQL schema dropped after the test; when no server answers, a skip that
+    says why (a failure where ASCENT_REQUIRE_POSTGRES=1, as in CI)."""
+    check_postgres()
     with scratch_schema() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_pg_url() -> Iterator[str]:
+    """One migrated scratch schema for the session (contract tests empty it before each test)."""
+    with migrated_scratch_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An empty store on each backend in turn: SQLite in a file, PostgreSQL in the session's
+    scratch schema."""
+    url = request.getfixturevalue("migrated_pg_url") if request.param == "postgres" else None
+    async with backend_store(request.param, tmp_path, url) as opened:
+        yield opened
 
 
 def shared_data(*parts: str) -> Path:

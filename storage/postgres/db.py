@@ -2,9 +2,10 @@
 
 The repositories only call ``transaction()`` (a connection whose ``execute`` and
 ``executemany`` return a cursor with ``rowcount``, ``lastrowid``, ``fetchone`` and
-``fetchall``), ``fetchall``, ``fetchone``, ``execute``, ``integrity_check`` and ``close``.
-:class:`PgDatabase` offers exactly that over a small pool of psycopg 3 async connections,
-translating each statement with :mod:`storage.postgres.dialect`. Unlike SQLite, writers do
+``fetchall``), ``fetchall``, ``fetchone``, ``execute``, ``integrity_check`` and ``close``
+(:class:`storage.protocols.SqlDatabase`). :class:`PgDatabase` offers exactly that over a
+small pool of psycopg 3 async connections; the statements are the repositories' own, with
+only their ``?`` parameter markers given psycopg's form. Unlike SQLite, writers do
 not queue behind one lock: transactions run concurrently at READ COMMITTED, and a
 serialization failure, deadlock or lock timeout surfaces as the retryable
 :class:`storage.errors.DatabaseBusy`.
@@ -13,7 +14,6 @@ serialization failure, deadlock or lock timeout surfaces as the retryable
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -24,9 +24,19 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
 
-from storage.db import OpenConnections, _split_sql, migration_scripts
-from storage.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, SchemaTooNew, StorageError
-from storage.postgres.dialect import COMPAT_FUNCTIONS, rowid_column, translate, translate_ddl
+from storage.db import OpenConnections, _split_sql
+from storage.dialect import POSTGRES, SqlDialect
+from storage.errors import (
+    DatabaseBusy,
+    DatabaseDamaged,
+    DatabaseReadOnly,
+    DiskFull,
+    IntegrityViolation,
+    SchemaTooNew,
+    StorageError,
+)
+from storage.postgres.dialect import format_paramstyle
+from storage.postgres.functions import COMPAT_FUNCTIONS
 
 # Any 64-bit constant: every ascent process migrating one database queues on this lock.
 MIGRATION_LOCK = 0x61736365_6E74_0001
@@ -34,16 +44,12 @@ CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT_MS = 10_000
 
 
-class IntegrityViolation(StorageError, sqlite3.IntegrityError):
-    """A constraint failed; also an ``sqlite3.IntegrityError`` so callers written for SQLite
-    catch it unchanged."""
-
-
 def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def translate_error(exc: psycopg.Error) -> StorageError:
+    """The storage error a psycopg error stands for: the same class SQLite's would map to."""
     busy = (
         pg_errors.SerializationFailure,
         pg_errors.DeadlockDetected,
@@ -59,9 +65,10 @@ def translate_error(exc: psycopg.Error) -> StorageError:
         return DatabaseReadOnly(str(exc))
     if isinstance(exc, pg_errors.DiskFull):
         return DiskFull(str(exc))
+    if isinstance(exc, pg_errors.DataCorrupted | pg_errors.IndexCorrupted):
+        return DatabaseDamaged(f"{exc}: the database is damaged; restore it from a backup")
     if isinstance(exc, psycopg.OperationalError):
-        error = DatabaseBusy(str(exc))  # the server went away or refused: worth a retry
-        return error
+        return DatabaseBusy(str(exc))  # the server went away or refused: worth a retry
     return StorageError(str(exc))
 
 
@@ -130,10 +137,11 @@ class _NumericLoader(Loader):
 class Cursor:
     """The result of one statement, with sqlite3's cursor surface (awaitable fetches)."""
 
-    def __init__(self, rows: list[Row], rowcount: int, lastrowid: int | None):
+    def __init__(self, rows: list[Row], rowcount: int):
         self._rows = rows
         self.rowcount = rowcount
-        self.lastrowid = lastrowid
+        # Keys come back by RETURNING on both backends; sqlite3's lastrowid has no equal here.
+        self.lastrowid: int | None = None
 
     async def fetchone(self) -> Row | None:
         return self._rows.pop(0) if self._rows else None
@@ -151,7 +159,7 @@ class Cursor:
 
 
 class Connection:
-    """One PostgreSQL connection speaking the SQLite repositories' SQL."""
+    """One PostgreSQL connection with sqlite3's surface (``?`` parameters, cursors)."""
 
     def __init__(self, raw: psycopg.AsyncConnection[Any]):
         self.raw = raw
@@ -159,31 +167,24 @@ class Connection:
         self.row_factory: Any = None
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> Cursor:
-        pk = rowid_column(sql)
-        query = translate(sql)
-        if pk is not None:
-            query = f"{query} RETURNING {pk}"
         try:
             cursor = self.raw.cursor(row_factory=_row_factory)
-            await cursor.execute(query.encode(), tuple(params))
+            await cursor.execute(format_paramstyle(sql).encode(), tuple(params))
             rows = await cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as exc:
             raise translate_error(exc) from exc
-        if pk is not None:
-            lastrowid = int(rows[0][0]) if rows else None
-            return Cursor([], cursor.rowcount, lastrowid)
-        return Cursor(list(rows), cursor.rowcount, None)
+        return Cursor(list(rows), cursor.rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         batch = [tuple(r) for r in rows]
         if not batch:
-            return Cursor([], 0, None)
+            return Cursor([], 0)
         try:
             cursor = self.raw.cursor()
-            await cursor.executemany(translate(sql).encode(), batch)
+            await cursor.executemany(format_paramstyle(sql).encode(), batch)
         except psycopg.Error as exc:
             raise translate_error(exc) from exc
-        return Cursor([], cursor.rowcount, None)
+        return Cursor([], cursor.rowcount)
 
 
 class PgDatabase(OpenConnections):
@@ -192,6 +193,7 @@ class PgDatabase(OpenConnections):
     def __init__(self, url: str, connections: list[psycopg.AsyncConnection[Any]]):
         self.url = url
         self.path = url  # what callers print where SQLite prints its file
+        self.dialect: SqlDialect = POSTGRES
         self._pool: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
         for conn in connections:
             self._pool.put_nowait(conn)
@@ -316,24 +318,14 @@ class PgDatabase(OpenConnections):
 
 
 def postgres_migration_scripts() -> list[tuple[int, str, list[str]]]:
-    """(version, name, statements) of every migration, translated for PostgreSQL; a file of
-    the same number in ``storage/postgres/migrations`` replaces the SQLite one."""
-    own = {}
+    """(version, name, statements) of every PostgreSQL migration, oldest first: the files in
+    ``storage/postgres/migrations``, one for each SQLite migration of the same number."""
     folder = resources.files("storage.postgres") / "migrations"
-    if folder.is_dir():
-        for entry in folder.iterdir():
-            if entry.name.endswith(".sql") and entry.name[:4].isdigit():
-                own[int(entry.name[:4])] = (entry.name, entry.read_text(encoding="utf-8"))
     scripts = []
-    for version, name, sql in migration_scripts():
-        if version in own:
-            name, text = own.pop(version)
-            scripts.append((version, name, [s for s in _split_sql(text) if s.strip()]))
-            continue
-        statements = [translate_ddl(s) for s in _split_sql(sql)]
-        scripts.append((version, name, [s for s in statements if s]))
-    for version, (name, text) in own.items():
-        scripts.append((version, name, [s for s in _split_sql(text) if s.strip()]))
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql") and entry.name[:4].isdigit():
+            text = entry.read_text(encoding="utf-8")
+            scripts.append((int(entry.name[:4]), entry.name, [s for s in _split_sql(text) if s.strip()]))
     return sorted(scripts)
 
 

@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from storage.db import Database
 from storage.frontier import (
     _SOURCE_COLUMNS,
     FetchLogEntry,
@@ -35,6 +34,7 @@ from storage.frontier import (
     SqliteFrontierRepository,
     _source,
 )
+from storage.protocols import SqlDatabase
 
 DEFAULT_HOST_GAP_S = 1.0
 MAX_GATE_WAIT_S = 5.0
@@ -56,7 +56,7 @@ def _last_request(outcomes: Sequence[FetchOutcome], logs: Sequence[FetchLogEntry
 class PgFrontierRepository(SqliteFrontierRepository):
     """The SQLite frontier's contract, leasing hosts and sources with SKIP LOCKED."""
 
-    def __init__(self, db: Database, host_gap_s: float = DEFAULT_HOST_GAP_S):
+    def __init__(self, db: SqlDatabase, host_gap_s: float = DEFAULT_HOST_GAP_S):
         super().__init__(db)
         # The pause between two workers' turns on one host when it sets no Crawl-delay.
         self.host_gap_s = host_gap_s

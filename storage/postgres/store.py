@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
+from storage.customers import SqliteCustomerRepository
+from storage.documents import SqliteDocumentRepository
+from storage.jobs import SqliteJobRepository
 from storage.postgres.db import PgDatabase
 from storage.postgres.frontier import PgFrontierRepository
 from storage.postgres.signals import PgSignalRepository
+from storage.runs import SqliteRunRepository
+from storage.scores import SqliteScoreRepository
 from storage.store import Store
+from storage.technologies import SqliteTechnologyRepository
+
+
+def postgres_store(db: PgDatabase) -> Store:
+    """The store over an open PostgreSQL database: the frontier and the classification queue
+    lease with ``FOR UPDATE SKIP LOCKED``; the other repositories are the shared ones."""
+    return Store(
+        db,
+        customers=SqliteCustomerRepository(db),
+        runs=SqliteRunRepository(db),
+        frontier=PgFrontierRepository(db),
+        documents=SqliteDocumentRepository(db),
+        technologies=SqliteTechnologyRepository(db),
+        signals=PgSignalRepository(db),
+        scores=SqliteScoreRepository(db),
+        jobs=SqliteJobRepository(db),
+    )
 
 
 async def open_postgres_store(url: str, *, pool_size: int = 4) -> Store:
-    """Open (and migrate) the PostgreSQL database at ``url``.
-
-    Every repository runs its SQLite SQL through the dialect translator; the frontier and the
-    classification queue are replaced by versions that lease with ``FOR UPDATE SKIP LOCKED``."""
-    db = await PgDatabase.open(url, pool_size=pool_size)
-    store = Store(cast(Any, db))
-    store.frontier = PgFrontierRepository(cast(Any, db))
-    store.signals = PgSignalRepository(cast(Any, db))
-    return store
+    """Open (and migrate) the PostgreSQL database at ``url``."""
+    return postgres_store(await PgDatabase.open(url, pool_size=pool_size))

@@ -94,3 +94,20 @@ def test_every_top_level_package_is_checked() -> None:
         f"new top-level package(s) without a layering rule: {packages - set(TOP_LEVEL)}"
     )
 
+
+
+def test_tests_share_helpers_through_the_support_package_only() -> None:
+    """A test module imports no other test module: shared helpers live in tests/support."""
+    found: list[str] = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.split(".")[-1].startswith("test_") or name.startswith("conftest"):
+                    found.append(f"{path.relative_to(REPO)}:{node.lineno} imports {name}")
+    assert found == []

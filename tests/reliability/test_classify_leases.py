@@ -21,9 +21,9 @@ from storage.documents import NewDocument
 from storage.owners import new_owner, owner_is_dead, process_start
 from storage.signals import DocumentAnalysis, NewPassage, NewSignal
 from storage.store import Store
-from tests.storage.test_storage_contract import _customer, any_store, pg_url  # noqa: F401 (fixtures)
 from tests.support.pipeline import customer, pipeline, seed
 from tests.support.signal_pages import PAGES, _documents
+from tests.support.storage import a_customer
 
 
 def _exited_process() -> int:
@@ -152,10 +152,10 @@ async def test_dead_owners_that_appear_during_a_run_are_reclaimed(
 
 
 async def test_lease_owners_release_and_stored_outcome(
-    any_store: Store,  # noqa: F811 (the contract's fixture: both backends)
+    any_store: Store,
 ) -> None:
     store = any_store
-    await store.customers.upsert_all([_customer("C1")])
+    await store.customers.upsert_all([a_customer("C1")])
     await store.documents.store(
         [NewDocument("C1", f"https://c1.example/{n}", "page", 1000.0 + n, f"h{n}", b"x") for n in range(4)]
     )

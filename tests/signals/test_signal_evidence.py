@@ -12,9 +12,9 @@ from pathlib import Path
 from storage.documents import NewDocument
 from storage.signals import DocumentAnalysis, EvidenceRank, NewPassage, NewSignal
 from storage.store import Store, open_store
-from tests.storage.test_storage_contract import _customer, any_store, pg_url  # noqa: F401 (fixtures)
 from tests.support.pipeline import customer, pipeline
 from tests.support.signal_pages import PAGES, _documents
+from tests.support.storage import a_customer
 
 SHARED = "h-shared"
 
@@ -26,10 +26,10 @@ def _analysis(document_id: int, *, published: str | None, signal: bool) -> Docum
 
 
 async def test_a_shared_passage_signal_moves_to_the_page_ranked_first(
-    any_store: Store,  # noqa: F811 (the contract's fixture: both backends)
+    any_store: Store,
 ) -> None:
     store = any_store
-    await store.customers.upsert_all([_customer("C1")])
+    await store.customers.upsert_all([a_customer("C1")])
     now = time.time()
     await store.documents.store(
         [
@@ -130,7 +130,7 @@ async def test_the_same_signals_whatever_the_fetch_and_classify_order(tmp_path: 
 
 
 async def test_concurrent_classify_workers_agree_with_one(
-    any_store: Store,  # noqa: F811 (the contract's fixture: both backends)
+    any_store: Store,
     tmp_path: Path,
 ) -> None:
     """Three workers classifying the same sites at once, a page at a time, pages fetched in

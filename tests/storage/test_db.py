@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database, migration_scripts
-from storage.errors import DatabaseBusy, SchemaTooNew
+from storage.errors import DatabaseBusy, IntegrityViolation, SchemaTooNew
 
 
 async def test_pragmas_and_schema(db_path: Path) -> None:
@@ -48,7 +48,7 @@ async def test_failed_transaction_rolls_back(db_path: Path) -> None:
 
 async def test_foreign_keys_are_enforced(db_path: Path) -> None:
     async with await Database.open(db_path) as db:
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityViolation):
             await db.execute(
                 "INSERT INTO products(customer_id, product, quantity, status)"
                 " VALUES ('nobody', 'Azure', 1, 'active')"

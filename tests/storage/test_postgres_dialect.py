@@ -1,4 +1,5 @@
-"""The SQLite → PostgreSQL translator (no server needed)."""
+"""What differs between the backends' SQL: the dialect fragments, and psycopg's parameter
+markers (no server needed)."""
 
 from __future__ import annotations
 
@@ -6,136 +7,54 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import _split_sql, migration_scripts
-from storage.postgres.dialect import UntranslatableSql, rowid_column, translate, translate_ddl
+from storage.db import migration_scripts
+from storage.dialect import POSTGRES, SQLITE
+from storage.postgres.db import Row, postgres_migration_scripts
+from storage.postgres.dialect import format_paramstyle
 from storage.store import _postgres_url
 
 
 @pytest.mark.parametrize(
-    ("sqlite", "postgres"),
+    ("sql", "expected"),
     [
         ("SELECT * FROM t WHERE a = ? AND b = '?'", "SELECT * FROM t WHERE a = %s AND b = '?'"),
-        ("SELECT a FROM t WHERE a LIKE '10%' AND b = ?", "SELECT a FROM t WHERE a ILIKE '10%%' AND b = %s"),
-        (
-            "INSERT OR IGNORE INTO sources(a) VALUES (?)",
-            "INSERT INTO sources(a) VALUES (%s) ON CONFLICT DO NOTHING",
-        ),
-        (
-            "INSERT OR IGNORE INTO t(a) VALUES (?) RETURNING a",
-            "INSERT INTO t(a) VALUES (%s) ON CONFLICT DO NOTHING RETURNING a",
-        ),
-        (
-            "INSERT OR REPLACE INTO embeddings(passage_hash, model, dim, vector) VALUES (?, ?, ?, ?)",
-            "INSERT INTO embeddings(passage_hash, model, dim, vector) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (passage_hash, model) DO UPDATE SET dim = excluded.dim, vector = excluded.vector",
-        ),
-        (
-            "SELECT 1 FROM t WHERE a IS NOT b AND c IS NOT NULL",
-            "SELECT 1 FROM t WHERE a IS DISTINCT FROM b AND c IS NOT NULL",
-        ),
-        (
-            "SELECT 1 FROM t WHERE a IS ? OR c IS NULL",
-            "SELECT 1 FROM t WHERE a IS NOT DISTINCT FROM %s OR c IS NULL",
-        ),
-        ("SELECT MIN(MAX(a, COALESCE(b, 0))) FROM t", "SELECT MIN(GREATEST(a, COALESCE(b, 0))) FROM t"),
-        ("SELECT MAX(a) FROM t", "SELECT MAX(a) FROM t"),
-        ("SELECT GROUP_CONCAT(a) FROM t", "SELECT STRING_AGG((a)::text, ',') FROM t"),
-        ("SELECT IFNULL(a, 'x') FROM t", "SELECT COALESCE(a, 'x') FROM t"),
-        (
-            "SELECT date(detected_at, 'unixepoch') FROM t",
-            "SELECT to_char(to_timestamp(detected_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM t",
-        ),
-        (
-            "UPDATE t SET n = CASE WHEN ? THEN 0 ELSE n + 1 END",
-            "UPDATE t SET n = CASE WHEN (%s)::int <> 0 THEN 0 ELSE n + 1 END",
-        ),
-        ("SELECT a FROM t INDEXED BY t_a WHERE a = 1", "SELECT a FROM t   WHERE a = 1"),
-        ("SELECT 1 FROM a CROSS JOIN b x ON x.id = a.id", "SELECT 1 FROM a JOIN b x ON x.id = a.id"),
-        ("SELECT 'it''s ? -- no' -- a comment ?\nFROM t", "SELECT 'it''s ? -- no'  \nFROM t"),
-        (
-            "INSERT INTO jobs(name, runs) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET runs = runs + 1",
-            "INSERT INTO jobs(name, runs) VALUES (%s, 1) ON CONFLICT(name) DO UPDATE SET runs = jobs.runs + 1",
-        ),
-        ("PRAGMA cache_size = -2000", "SELECT 1 WHERE false"),
-        (
-            "SELECT a FROM (SELECT a FROM t) WHERE a > ?",
-            "SELECT a FROM (SELECT a FROM t) AS _subquery1 WHERE a > %s",
-        ),
-        (
-            "SELECT a FROM (SELECT a FROM t) named WHERE a > ?",
-            "SELECT a FROM (SELECT a FROM t) named WHERE a > %s",
-        ),
+        ("SELECT a FROM t WHERE a LIKE '10%' AND b = ?", "SELECT a FROM t WHERE a LIKE '10%%' AND b = %s"),
+        ('SELECT "a?b" FROM t WHERE c = ?', 'SELECT "a?b" FROM t WHERE c = %s'),
+        ("SELECT 'it''s ?' , ?", "SELECT 'it''s ?' , %s"),
+        ("SELECT a % 2 FROM t -- why?\nWHERE b = ?", "SELECT a %% 2 FROM t -- why?\nWHERE b = %s"),
+        ("SELECT /* ? */ ?", "SELECT /* ? */ %s"),
+        ("INSERT OR IGNORE INTO t(a) VALUES (?)", "INSERT OR IGNORE INTO t(a) VALUES (%s)"),
+        ("SELECT MAX(a, ?) FROM t WHERE b LIKE ?", "SELECT MAX(a, %s) FROM t WHERE b LIKE %s"),
     ],
 )
-def test_translate(sqlite: str, postgres: str) -> None:
-    assert translate(sqlite) == postgres
+def test_only_the_parameter_markers_change(sql: str, expected: str) -> None:
+    assert format_paramstyle(sql) == expected
 
 
-def test_upsert_where_is_qualified_but_returning_is_not() -> None:
-    sql = translate(
-        "INSERT INTO customers(customer_id, name) VALUES (?, ?) ON CONFLICT (customer_id) DO UPDATE"
-        " SET name = excluded.name WHERE customers.name IS NOT excluded.name RETURNING name"
-    )
-    assert sql.endswith(
-        "DO UPDATE SET name = excluded.name WHERE customers.name IS DISTINCT FROM excluded.name RETURNING name"
-    )
+def test_the_dialects_differ_only_where_said() -> None:
+    assert (SQLITE.like, POSTGRES.like) == ("LIKE", "ILIKE")
+    assert SQLITE.greatest("a", "?") == "MAX(a, ?)" and POSTGRES.greatest("a", "?") == "GREATEST(a, ?)"
+    assert SQLITE.least("a", "b") == "MIN(a, b)" and POSTGRES.least("a", "b") == "LEAST(a, b)"
+    assert SQLITE.index_hint("i") == " INDEXED BY i" and POSTGRES.index_hint("i") == ""
+    assert (SQLITE.fixed_join, POSTGRES.fixed_join) == ("CROSS JOIN", "JOIN")
+    assert "unixepoch" in SQLITE.utc_day("x") and "to_timestamp(x)" in POSTGRES.utc_day("x")
+    assert "customer_id" in POSTGRES.unique_keys["signals"]
+    assert "customer_id" not in SQLITE.unique_keys["signals"]
 
 
-def test_table_info_reads_information_schema() -> None:
-    sql = translate("PRAGMA table_info(customer_month)")
-    assert "information_schema.columns" in sql and "'customer_month'" in sql
+def test_every_migration_has_a_postgresql_file_of_the_same_number() -> None:
+    sqlite = [version for version, _, _ in migration_scripts()]
+    postgres = [version for version, _, _ in postgres_migration_scripts()]
+    assert sqlite == postgres
 
 
-def test_replace_into_an_unknown_table_is_refused() -> None:
-    with pytest.raises(UntranslatableSql):
-        translate("INSERT OR REPLACE INTO mystery(a) VALUES (?)")
-
-
-def test_rowid_column() -> None:
-    assert rowid_column("INSERT INTO runs(kind) VALUES (?)") == "run_id"
-    assert rowid_column("INSERT INTO runs(kind) VALUES (?) RETURNING run_id") is None
-    assert rowid_column("INSERT INTO customers(customer_id) VALUES (?)") is None
-    assert rowid_column("UPDATE runs SET kind = ?") is None
-
-
-def test_ddl_types() -> None:
-    sql = translate_ddl(
-        "CREATE TABLE t (\n    t_id INTEGER PRIMARY KEY,\n    text TEXT NOT NULL DEFAULT 'TEXT',"
-        "\n    n INTEGER, r REAL, b BLOB -- REAL comment\n)"
-    )
-    assert sql is not None
-    assert "t_id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY" in sql
-    assert "text TEXT COLLATE \"C\" NOT NULL DEFAULT 'TEXT'" in sql
-    assert "n BIGINT" in sql and "r DOUBLE PRECISION" in sql and "b BYTEA" in sql
-    assert "comment" not in sql
-    assert translate_ddl("ALTER TABLE t ADD COLUMN x TEXT NOT NULL DEFAULT '{}'") == (
-        "ALTER TABLE t ADD COLUMN x TEXT COLLATE \"C\" NOT NULL DEFAULT '{}'"
-    )
-    assert translate_ddl("PRAGMA foreign_keys = ON") is None
-    assert translate_ddl("-- only a comment") is None
-
-
-def test_ddl_index_expressions_are_parenthesized() -> None:
-    sql = translate_ddl(
-        "CREATE INDEX IF NOT EXISTS i ON cm(month, CASE WHEN json_valid(p) THEN json_extract(p, '$.A') END, id)"
-    )
-    assert (
-        sql
-        == "CREATE INDEX IF NOT EXISTS i ON cm(month, (CASE WHEN json_valid(p) THEN json_extract(p, '$.A') END), id)"
-    )
-
-
-def test_every_bundled_migration_translates() -> None:
-    for _, name, sql in migration_scripts():
-        for statement in _split_sql(sql):
-            translated = translate_ddl(statement)
-            assert translated is None or ("INTEGER" not in translated and " REAL" not in translated), name
+def test_postgresql_migrations_use_its_own_types() -> None:
+    for _, name, statements in postgres_migration_scripts():
+        for statement in statements:
+            assert "INTEGER" not in statement and " REAL" not in statement and "PRAGMA" not in statement, name
 
 
 def test_row_behaves_like_sqlite_row() -> None:
-    pytest.importorskip("psycopg")
-    from storage.postgres.db import Row
-
     row = Row(("a", "b"), (1, "x"))
     assert row[0] == 1 and row["b"] == "x" and row["B"] == "x"
     assert dict(row) == {"a": 1, "b": "x"} and row.keys() == ["a", "b"] and tuple(row) == (1, "x")

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from storage.postgres.locks import exclusive, lock_key, monthly_lock_name
-from storage.postgres.scratch import scratch_schema, unavailable_reason
+from storage.postgres.scratch import scratch_schema
 from storage.store import open_store
+from tests.support.storage import check_postgres
 
 
 def test_lock_keys_are_stable_and_distinct() -> None:
@@ -25,9 +26,7 @@ async def test_sqlite_always_grants(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_only_one_holder_per_month() -> None:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL lock tests skipped: {reason}")
+    check_postgres()
     with scratch_schema() as url:
         first, second = await open_store(url), await open_store(url)
         try:

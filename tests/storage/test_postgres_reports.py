@@ -21,9 +21,10 @@ import pytest
 from common.vocabulary import REPORT_NAMES
 from signals.taxonomy import default_taxonomy
 from storage.documents import NewDocument
-from storage.postgres.scratch import scratch_schema, unavailable_reason
+from storage.postgres.scratch import scratch_schema
 from storage.signals import DocumentAnalysis, NewPassage, NewSignal
 from storage.store import open_store
+from tests.support.storage import check_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 
@@ -109,9 +110,7 @@ def _signal(position: int, planted: dict[str, Any], kind: Any) -> NewSignal:
 
 
 def test_reports_are_byte_identical(tmp_path: Path) -> None:
-    reason = unavailable_reason()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL report test skipped: {reason}")
+    check_postgres()
     from scripts.fixture_web import World
 
     world = World.generate(companies=30, seed=11)

@@ -96,14 +96,15 @@ async def _one_classified_document(store: Store) -> int:
     async with store.db.transaction() as conn:
         cursor = await conn.execute(
             "INSERT INTO passages(document_id, customer_id, position, text, passage_hash)"
-            " VALUES (?, 'C1', 0, 'hi', 'p0')",
+            " VALUES (?, 'C1', 0, 'hi', 'p0') RETURNING passage_id",
             (document.document_id,),
         )
+        [passage_id] = await cursor.fetchone()
         await conn.execute(
             "INSERT INTO signals(customer_id, document_id, passage_id, signal_type, family,"
             " confidence, passage, url, source_kind, detected_at)"
             " VALUES ('C1', ?, ?, 'cloud_migration', 'tech', 0.9, 'hi', ?, 'page', 1.0)",
-            (document.document_id, cursor.lastrowid, source.url),
+            (document.document_id, passage_id, source.url),
         )
     return document.document_id
 

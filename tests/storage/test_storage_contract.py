@@ -1,89 +1,26 @@
 """The storage contract, run against both backends: SQLite (a temporary file) and PostgreSQL
-(a scratch schema per test, skipped when no server answers at 127.0.0.1:5432)."""
+(one scratch schema per test session, emptied before each test; see tests/support/storage.py for
+what happens when no server answers)."""
 
 from __future__ import annotations
 
-import asyncio
+import re
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pytest
-
-from storage.customers import Agreement, Customer, FitScore, ImportRecord, Outcome, Product
+from storage.customers import Agreement, FitScore, ImportRecord, Outcome, Product
 from storage.documents import NewDocument
 from storage.frontier import FetchLogEntry, FetchOutcome, HostScheme, NewSource
-from storage.postgres.scratch import scratch_schema, unavailable_reason
-from storage.store import Store, open_store
+from storage.store import Store
 from storage.views import CustomerFilter, SqliteViewQueries
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str | None]:
-    """One migrated scratch schema for the module; each test starts from empty tables."""
-    if unavailable_reason() is not None:
-        yield None
-        return
-    with scratch_schema() as url:
-        asyncio.run(_migrate(url))
-        yield url
-
-
-async def _migrate(url: str) -> None:
-    store = await open_store(url)
-    await store.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def any_store(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None
-) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        store = await open_store(tmp_path / "contract.db")
-    else:
-        if pg_url is None:
-            pytest.skip(f"PostgreSQL contract tests skipped: {unavailable_reason()}")
-        store = await open_store(pg_url)
-        async with store.db.connection() as conn:  # type: ignore[attr-defined]
-            cursor = await conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                " AND tablename <> 'schema_migrations'"
-            )
-            tables = [str(r[0]) for r in await cursor.fetchall()]
-            # DELETE beats TRUNCATE on tiny tables; customers first, its rows cascade.
-            for table in sorted(tables, key=lambda t: t != "customers"):
-                await conn.execute(f"DELETE FROM {table}")
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-def _customer(cid: str = "C1", name: str = "Contoso", revenue: float = 12.5) -> Customer:
-    return Customer(
-        customer_id=cid,
-        account_name=name,
-        domain=f"{cid.lower()}.example",
-        org_size=250,
-        industry="Retail",
-        vertical="",
-        city="Seattle",
-        state="WA",
-        postal_code="98101",
-        country="US",
-        is_nonprofit=False,
-        azure_monthly_revenue=revenue,
-        partner_id="P1",
-        partner_name="Partner",
-        sub_segment="SMB",
-    )
+from tests.support.storage import a_customer
 
 
 async def test_customer_upsert_is_idempotent(any_store: Store) -> None:
     records: list[ImportRecord] = [
-        _customer("C1"),
-        _customer("C2", "Fabrikam"),
+        a_customer("C1"),
+        a_customer("C2", "Fabrikam"),
         Product("C1", "M365 E3", 40, "2025-01-01", "active"),
         Agreement("A1", "C1", "EA", "2026-12-31", "Azure", 1000.0),
         FitScore("C1", "Azure", "2026Q4", 71.5),
@@ -91,12 +28,12 @@ async def test_customer_upsert_is_idempotent(any_store: Store) -> None:
     ]
     assert await any_store.customers.upsert_all(records) == 6
     assert await any_store.customers.upsert_all(records) == 0  # nothing changed
-    assert await any_store.customers.upsert_all([_customer("C1", "Contoso Ltd")]) == 1
+    assert await any_store.customers.upsert_all([a_customer("C1", "Contoso Ltd")]) == 1
     assert await any_store.customers.count() == 2
     got = await any_store.customers.get("C1")
     assert got is not None and got.account_name == "Contoso Ltd" and got.is_nonprofit is False
     assert got.azure_monthly_revenue == 12.5
-    assert (await any_store.customers.by_domain("C2.EXAMPLE")) == _customer("C2", "Fabrikam")
+    assert (await any_store.customers.by_domain("C2.EXAMPLE")) == a_customer("C2", "Fabrikam")
     assert [c.customer_id for c in await any_store.customers.all()] == ["C1", "C2"]
     assert await any_store.customers.existing_ids(["C2", "C9", "C1"]) == {"C1", "C2"}
     assert await any_store.customers.products("C1") == [records[2]]
@@ -107,7 +44,7 @@ async def test_customer_upsert_is_idempotent(any_store: Store) -> None:
 
 async def test_customer_sort_order_is_bytewise(any_store: Store) -> None:
     # Reports must sort identically on both backends: byte order, upper case first.
-    await any_store.customers.upsert_all([_customer("b"), _customer("B"), _customer("a"), _customer("É")])
+    await any_store.customers.upsert_all([a_customer("b"), a_customer("B"), a_customer("a"), a_customer("É")])
     assert [c.customer_id for c in await any_store.customers.all()] == ["B", "a", "b", "É"]
 
 
@@ -145,7 +82,7 @@ class _Tech:
 
 
 async def test_technologies_keep_first_seen(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1"), _customer("C2")])
+    await any_store.customers.upsert_all([a_customer("C1"), a_customer("C2")])
     seen = [_Tech("Microsoft 365", "email", "dns_mx", "mx.outlook.com")]
     assert await any_store.technologies.record("C1", seen, seen_at=100.0) == 1
     assert await any_store.technologies.record("C1", seen, seen_at=200.0) == 0
@@ -161,7 +98,7 @@ async def test_technologies_keep_first_seen(any_store: Store) -> None:
 
 
 async def _month_of_scores(store: Store) -> None:
-    await store.customers.upsert_all([_customer("C1"), _customer("C2", "Fabrikam")])
+    await store.customers.upsert_all([a_customer("C1"), a_customer("C2", "Fabrikam")])
     for cid, intent, revenue in (("C1", 80.0, 5000.0), ("C2", 20.0, 100.0)):
         await store.db.execute(
             "INSERT INTO propensity(customer_id, area, month, fit, fit_band, intent, intent_band,"
@@ -199,7 +136,7 @@ async def test_views(any_store: Store) -> None:
 
 
 async def test_frontier_leases_each_due_source_once(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     now = 1_000_000.0
     sources = [
         NewSource("C1", f"https://h{i % 2}.example/p{i}", f"h{i % 2}.example", "page") for i in range(6)
@@ -234,7 +171,7 @@ async def test_frontier_leases_each_due_source_once(any_store: Store) -> None:
 async def test_frontier_defers_a_leased_source(any_store: Store) -> None:
     """A visit put off (its redirect target busy) gives its lease back and is not due again
     before the given time; an earlier time never brings a source forward."""
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     now = 1_000_000.0
     await any_store.frontier.add_sources([NewSource("C1", "https://c1.example/", "c1.example", "homepage")])
     [source] = await any_store.frontier.lease_due(10, "w1", 60.0, now=now)
@@ -296,7 +233,7 @@ async def test_frontier_host_schemes_and_page_budgets(any_store: Store) -> None:
 
 
 async def test_documents_store_once(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     doc = NewDocument(
         "C1", "https://c1.example/", "page", time.time(), "hash1", b"<html>hi</html>", simhash=2**63 + 5
     )
@@ -310,7 +247,7 @@ async def test_documents_store_once(any_store: Store) -> None:
 
 
 async def test_signals_lease_pending_documents(any_store: Store) -> None:
-    await any_store.customers.upsert_all([_customer("C1")])
+    await any_store.customers.upsert_all([a_customer("C1")])
     now = time.time()
     docs = [NewDocument("C1", f"https://c1.example/{i}", "page", now + i, f"h{i}", b"x") for i in range(3)]
     await any_store.documents.store(docs)
@@ -324,7 +261,7 @@ async def test_signals_lease_pending_documents(any_store: Store) -> None:
 
 async def test_an_agreement_or_outcome_moved_to_another_customer_stays_one_row(any_store: Store) -> None:
     # Their keys include customer_id (shard-friendly), yet their ids stay unique across customers.
-    await any_store.customers.upsert_all([_customer("C1"), _customer("C2")])
+    await any_store.customers.upsert_all([a_customer("C1"), a_customer("C2")])
     agreement = Agreement("A1", "C1", "EA", "2026-12-31", "Azure", 1000.0)
     outcome = Outcome("O1", "C1", "Azure", "2026-01-02", None, "open", 0.0)
     assert await any_store.customers.upsert_all([agreement, outcome]) == 2
@@ -334,3 +271,30 @@ async def test_an_agreement_or_outcome_moved_to_another_customer_stays_one_row(a
     assert await any_store.customers.agreements() == [moved[0]]
     assert await any_store.customers.outcomes() == [moved[1]]
     assert await any_store.customers.agreements("C1") == []
+
+
+def test_every_repository_method_has_a_contract_test() -> None:
+    """Each method of each repository Protocol is called by a contract test (these files run
+    every test on both backends)."""
+    from storage import customers, documents, frontier, jobs, runs, scores, signals, technologies, views
+
+    protocols = {
+        "customers": customers.CustomerRepository,
+        "documents": documents.DocumentRepository,
+        "frontier": frontier.FrontierRepository,
+        "jobs": jobs.JobRepository,
+        "runs": runs.RunRepository,
+        "scores": scores.ScoreRepository,
+        "signals": signals.SignalRepository,
+        "technologies": technologies.TechnologyRepository,
+        "views": views.ViewQueries,
+    }
+    text = "".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_storage_contract*.py"))
+    missing = [
+        f"{name}.{method}"
+        for name, protocol in protocols.items()
+        for method, value in vars(protocol).items()
+        if not method.startswith("_") and callable(value)
+        and not re.search(rf"\b{name}\.{method}\(", text)
+    ]
+    assert missing == []
