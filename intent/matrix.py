@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.errors import InputError
 from intent.settings import BAND_NAMES, IntentSettings
 
 
-class MatrixError(ValueError):
+class MatrixError(InputError):
     """The configured band edges, cells or clusters do not form a valid matrix."""
 
 

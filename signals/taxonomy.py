@@ -11,11 +11,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from common.errors import InputError
+
 NONE = "none"
 ALL_AREAS = "*"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(InputError):
     """The taxonomy file is malformed; the message names the entry."""
 
 

@@ -15,9 +15,9 @@ from crawler.fetch import HttpFetcher
 from crawler.schemes import SchemeFallbackFetcher, SchemeMemory
 from crawler.settings import CrawlerSettings
 from crawler.stats import CrawlStats
-from scripts.commands.crawl import open_crawler
 from scripts.commands.sources import source_listing
 from scripts.settings import Settings
+from scripts.wiring import open_crawler
 from storage.store import Store
 from tests.test_crawl_loop import Clock
 from tests.test_fetch_support import LoopbackHttp

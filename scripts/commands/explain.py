@@ -6,11 +6,9 @@ import argparse
 import asyncio
 import json
 import re
-import sys
 from typing import Any
 
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND
 
 NAME = "explain"
 HELP = "show a customer's fit, intent, cell and cluster per area with every signal and its evidence"
@@ -29,32 +27,22 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _explain(args: argparse.Namespace) -> int:
-    from intent.domains import DomainError, normalise_domain
-    from intent.months import MonthError, checked_month, latest_month
+    from intent.months import checked_month, latest_month
+    from scripts.lookups import NoSuchCustomer, domain_argument
     from storage.views import SqliteViewQueries
 
-    try:
-        domain = normalise_domain(args.domain)
-    except DomainError as exc:
-        print(f"ascent explain: {args.domain!r} {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        if args.month is not None:
-            checked_month(args.month)
-    except MonthError as exc:
-        print(f"ascent explain: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    domain = domain_argument(args.domain)
+    if args.month is not None:
+        checked_month(args.month)
     store = await store_from(args, settings_from(args), reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:
-            print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
-            return EXIT_NOT_FOUND
+            raise NoSuchCustomer(domain)
         views = SqliteViewQueries(store.db)
         detail = await views.customer(customer.customer_id, args.month, MAX_SIGNALS, latest_month())
     if detail is None:
-        print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        raise NoSuchCustomer(domain)
     report = explanation(domain, customer.customer_id, detail)
     if args.json:
         print(json_text(report))

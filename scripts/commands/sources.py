@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK
+from scripts.exits import EXIT_OK
 
 NAME = "sources"
 HELP = "list the sources and documents known for a customer domain"
@@ -32,21 +32,16 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _sources(args: argparse.Namespace) -> int:
-    from intent.domains import DomainError, normalise_domain
     from scripts.context import settings_from, store_from
+    from scripts.lookups import NoSuchCustomer, domain_argument
 
-    try:
-        domain = normalise_domain(args.domain)
-    except DomainError as exc:
-        print(f"ascent sources: {args.domain!r} {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    domain = domain_argument(args.domain)
     settings = settings_from(args)
     store = await store_from(args, settings, reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:
-            print(f"ascent sources: no customer with domain {domain}", file=sys.stderr)
-            return EXIT_NOT_FOUND
+            raise NoSuchCustomer(domain)
         listing = await source_listing(store, customer.customer_id)
     if args.json:
         json.dump(listing, sys.stdout, ensure_ascii=False, indent=1)
