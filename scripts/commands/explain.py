@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
 
 async def _explain(args: argparse.Namespace) -> int:
     from intent.months import checked_month, latest_month
-    from scripts.lookups import NoSuchCustomer, domain_argument
+    from scripts.lookups import NoSuchCustomer, domain_argument, explanation
     from storage.views import SqliteViewQueries
 
     domain = domain_argument(args.domain)
@@ -60,51 +60,3 @@ def json_text(report: dict[str, Any]) -> str:
     """JSON with non-ASCII kept readable but C1 controls (e.g. the 8-bit CSI) escaped."""
     text = json.dumps(report, ensure_ascii=False, indent=2)
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def explanation(domain: str, customer_id: str, detail: Any) -> dict[str, Any]:
-    """The JSON contract of SPEC §10 (plus nearest examples and key phrases as extras)."""
-    month = detail.month
-    areas = [
-        {
-            "area": p.area,
-            "fit": round(p.fit, 1),
-            "intent": round(p.intent, 1),
-            "cell": p.cell,
-            "cluster": p.cluster,
-            "fit_band": p.fit_band,
-            "intent_band": p.intent_band,
-        }
-        for p in detail.history
-        if p.month == month
-    ]
-    technologies = [
-        {"name": t.technology, "evidence": f"{t.method}: {t.evidence}", "category": t.category}
-        for t in detail.technologies
-    ]
-    signals = [
-        {
-            "signal_type": s.signal_type,
-            "url": s.url,
-            "published": s.published,
-            "confidence": round(s.confidence, 3),
-            "passage": s.passage,
-            "why_now": s.why_now,
-            "key_phrase": s.key_phrase,
-            "source_kind": s.source_kind,
-            "areas": s.areas,
-            "nearest_examples": [
-                {"text": e.text, "label": e.label, "similarity": e.similarity} for e in s.nearest_examples
-            ],
-        }
-        for s in detail.signals
-    ]
-    return {
-        "domain": domain,
-        "customer_id": customer_id,
-        "month": month,
-        "firmographics": detail.firmographics,
-        "areas": areas,
-        "technologies": technologies,
-        "signals": signals,
-    }

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from typing import Any
 
 from scripts.exits import EXIT_OK
@@ -33,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
 
 async def _sources(args: argparse.Namespace) -> int:
     from scripts.context import settings_from, store_from
-    from scripts.lookups import NoSuchCustomer, domain_argument
+    from scripts.lookups import NoSuchCustomer, domain_argument, source_listing
 
     domain = domain_argument(args.domain)
     settings = settings_from(args)
@@ -49,43 +48,6 @@ async def _sources(args: argparse.Namespace) -> int:
     else:
         _print_table(customer.account_name, domain, listing)
     return EXIT_OK
-
-
-async def source_listing(store: Any, customer_id: str) -> list[dict[str, Any]]:
-    """The SPEC §10 structure for one customer (also used by the web UI and tests)."""
-    sources = await store.frontier.by_customer(customer_id)
-    schemes = {s.host: s.scheme for s in await store.frontier.host_schemes({s.host for s in sources})}
-    documents = await store.documents.by_customer(customer_id)
-    latest: dict[tuple[int | None, str, str], Any] = {}
-    for doc in documents:  # oldest first: later versions replace earlier ones
-        latest[(doc.source_id, doc.url, doc.kind)] = doc
-    by_source: dict[int | None, list[Any]] = {}
-    for doc in latest.values():
-        by_source.setdefault(doc.source_id, []).append(doc)
-    listing = []
-    for source in sources:
-        docs = sorted(
-            by_source.get(source.source_id, []),
-            key=lambda d: (d.published or "", d.url),
-            reverse=True,
-        )
-        listing.append(
-            {
-                "url": source.url,
-                "kind": source.kind,
-                "status": source.status,
-                "last_fetched": _iso(source.last_fetched_at),
-                "scheme": schemes.get(source.host.lower()),
-                "documents": [{"url": d.url, "title": d.title, "published": d.published} for d in docs],
-            }
-        )
-    return listing
-
-
-def _iso(instant: float | None) -> str | None:
-    if instant is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(instant))
 
 
 def _print_table(name: str, domain: str, listing: list[dict[str, Any]]) -> None:
