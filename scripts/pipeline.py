@@ -32,6 +32,7 @@ log = logging.getLogger("ascent.pipeline")
 # How often a running crawl pass looks at the classification backlog.
 BACKLOG_POLL_S = 0.5
 
+
 class PipelineStages:
     """Implements the daemon's ``Stages``; the crawler's network stack stays open between passes."""
 
@@ -187,11 +188,16 @@ class PipelineStages:
             log.warning("WAL checkpoint failed", extra={"error": str(exc)})
 
     async def monthly(self, month: str) -> dict[str, Any]:
-        """The month's scores, then every report under ``reports_dir/<month>/``."""
+        """The month's scores, then every report under ``reports_dir/<month>/`` (none while
+        there are no customers to score: an empty month is not a failed job)."""
         from intent.months import checked_month
+        from scripts.exports import MonthNotScored
 
         result = await self.score_month(checked_month(month))
-        written = await self.export_month(month, self.reports_dir / month)
+        try:
+            written = await self.export_month(month, self.reports_dir / month)
+        except MonthNotScored:
+            written = []
         return {"customers": result.summary.get("customers", 0), "reports": len(written)}
 
     async def score_month(self, month: str, refit: bool = False) -> Any:
