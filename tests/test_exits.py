@@ -62,6 +62,20 @@ def test_every_error_class_in_the_project_maps_to_an_exit_code(tree: set[type]) 
     assert unmapped == []
 
 
+# Errors that belong to no family on purpose: they end `serve` before it listens.
+FAMILYLESS = {"scripts.web.server.AddressInUse", "scripts.web.server.CannotListen"}
+
+
+def test_every_error_class_belongs_to_a_family(tree: set[type]) -> None:
+    families = (InputError, NotFoundError, StorageFailure, FetchFailure)
+    loose = sorted(
+        path
+        for cls in tree
+        if not issubclass(cls, families) and (path := f"{cls.__module__}.{cls.__qualname__}") not in FAMILYLESS
+    )
+    assert loose == []
+
+
 def test_every_class_the_table_names_exists() -> None:
     for path in CODES:
         module, _, name = path.rpartition(".")
