@@ -7,8 +7,10 @@ exceptions: a 404 or a 503 is a response the crawl loop decides about.
 
 from __future__ import annotations
 
+from common.errors import FetchFailure
 
-class FetchError(Exception):
+
+class FetchError(FetchFailure):
     """Base of every fetch failure; ``error_class`` is logged, ``retryable`` drives back-off."""
 
     error_class: str = "fetch"

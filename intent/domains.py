@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 
 import tldextract
 
+from common.errors import InputError
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
-class DomainError(ValueError):
+class DomainError(InputError):
     """The value is not a usable public domain; the message says why."""
 
 

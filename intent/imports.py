@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from common.errors import InputError
 from common.vocabulary import AREAS
 from intent.domains import DomainError, normalise_domain
 from intent.import_spool import ImportSpool
@@ -29,7 +30,7 @@ MAX_LINE_BYTES = 1_000_000
 KINDS = ("customers", "products", "agreements", "fit", "outcomes")
 
 
-class Problem(ValueError):
+class Problem(InputError):
     """One column of one row is unusable."""
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.errors import InputError
 from common.vocabulary import BAND_NAMES
 from intent.settings import IntentSettings
 
 
-class MatrixError(ValueError):
+class MatrixError(InputError):
     """The configured band edges, cells or clusters do not form a valid matrix."""
 
 

@@ -11,11 +11,13 @@ import calendar
 import re
 from datetime import UTC, date, datetime
 
+from common.errors import InputError
+
 EARLIEST_MONTH = "2000-01"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class MonthError(ValueError):
+class MonthError(InputError):
     """The month is not YYYY-MM, or lies outside the range a month may be named in."""
 
 

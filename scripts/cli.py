@@ -2,21 +2,19 @@
 
 Exit codes: 0 success, 1 failure at run time, 2 bad input (usage, settings, CSV rows),
 3 not found (an unknown domain, no database file), 4 storage unavailable (locked, read-only,
-full, damaged), 5 the UI's address is in use (`serve`), 130 interrupted.
+full, damaged), 5 the UI's address is in use (`serve`), 130 interrupted; errors become exit
+codes and one line in ``scripts/exits.py``, never a traceback unless something is broken.
 """
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from collections.abc import Sequence
 
 from scripts.commands import COMMANDS
-from scripts.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_STORAGE
-from scripts.settings import SettingsError, load_settings
-from storage.db import is_storage_failure, translate
-from storage.errors import DatabaseMissing, StorageError
+from scripts.exits import exit_for
+from scripts.settings import load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl customers' public web presence, turn it into explained buying "
         "signals, score fit and intent, and export propensity reports.",
     )
-    parser.add_argument("--db", default=None, help="database file (default: ./ascent.db or ASCENT_DB)")
+    parser.add_argument(
+        "--db", default=None, help="database file or postgresql:// URL (default: ./ascent.db or ASCENT_DB)"
+    )
     parser.add_argument("--config", default=None, help="settings file (TOML)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
@@ -38,29 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    command: str | None = None
     try:
         load_settings(args.config)  # every command: a bad setting stops it before anything runs
+        command = args.command
         return int(args.handler(args) or 0)
-    except SettingsError as exc:
-        print(f"ascent: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except DatabaseMissing as exc:
-        print(f"ascent: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    except StorageError as exc:
-        print(f"ascent: database: {exc}", file=sys.stderr)
-        return EXIT_STORAGE
-    except sqlite3.DatabaseError as exc:
-        # A query that bypassed storage's wrappers met a damaged, locked or vanished file.
-        if not is_storage_failure(exc):
+    except (Exception, KeyboardInterrupt) as exc:
+        ending = exit_for(exc, command)
+        if ending is None:
             raise
-        print(f"ascent: database: {translate(exc)}", file=sys.stderr)
-        return EXIT_STORAGE
-    except KeyboardInterrupt:
-        print("ascent: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return 0
+        if ending.message is not None:
+            print(ending.message, file=sys.stderr)
+        return ending.code
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from scripts.pipeline import PipelineStages
 from scripts.settings import Settings, load_settings
-from storage.store import Store, open_store
+from scripts.wiring import open_database, reports_dir
+from storage.store import Store
 
 DEMO_MONTH = "2026-11"
 KINDS = ("customers", "products", "agreements", "fit", "outcomes")
@@ -150,9 +151,9 @@ async def run_demo(companies: int, out: Path, seed: int = 7, console: Console | 
             fixture = await asyncio.to_thread(fixture_cm.__enter__)
         try:
             settings = demo_settings(fixture, out)
-            store = await open_store(db_path, settings.storage)
+            store = await open_database(str(db_path), settings)
             async with store:
-                stages = PipelineStages(store, settings, db_path)
+                stages = PipelineStages(store, settings, reports_dir(settings, str(db_path)))
                 await _pipeline(result, stages, store, fixture, progress)
         finally:
             fixture_cm.__exit__(None, None, None)
@@ -164,7 +165,7 @@ async def run_demo(companies: int, out: Path, seed: int = 7, console: Console | 
 async def _pipeline(
     result: DemoResult, stages: PipelineStages, store: Store, fixture: Path, progress: Progress
 ) -> None:
-    from scripts.commands.import_csv import import_file
+    from scripts.imports import import_file
 
     stop = asyncio.Event()
     async with _stage(result, "import", progress, total=len(KINDS)) as tick:

@@ -17,39 +17,34 @@ import ctypes.util
 import functools
 import gc
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from common.errors import StorageFailure
+from common.vocabulary import REPORT_NAMES
 from scripts.settings import Settings
 from storage.store import Store
-
-if TYPE_CHECKING:
-    from signals.classify import SignalClassifier
-    from signals.embed import Embedder
-    from signals.settings import SignalSettings
 
 log = logging.getLogger("ascent.pipeline")
 
 # How often a running crawl pass looks at the classification backlog.
 BACKLOG_POLL_S = 0.5
 
-REPORTS = ("azure", "m365", "d365", "security", "surface", "renewal")
-
 
 class PipelineStages:
     """Implements the daemon's ``Stages``; the crawler's network stack stays open between passes."""
 
-    def __init__(self, store: Store, settings: Settings, db_path: Path, *, bounded: bool = False):
-        """``bounded`` (the daemon): backpressure from the classification backlog onto the
+    def __init__(self, store: Store, settings: Settings, reports_dir: Path, *, bounded: bool = False):
+        """``reports_dir``: where the monthly run exports (``wiring.reports_dir``).
+        ``bounded`` (the daemon): backpressure from the classification backlog onto the
         crawl and classification in batches (see the module docstring); the demo, which
         crawls everything and then classifies everything, leaves it off."""
         self.store = store
         self.settings = settings
         self.bounded = bounded
-        self.reports_dir = _reports_dir(settings.daemon.reports_dir, db_path)
+        self.reports_dir = reports_dir
 
     async def aclose(self) -> None:
         """Nothing is held between passes; kept so callers need not know that."""
@@ -65,7 +60,7 @@ class PipelineStages:
         Bounded, the pass does not start while the classification backlog is at its limit and
         ends early (leases released, as on shutdown) when the backlog reaches it.
         """
-        from scripts.commands.crawl import open_crawler
+        from scripts.wiring import open_crawler
 
         backlog_limit = self.settings.daemon.classify_backlog_limit if self.bounded else 0
         if backlog_limit > 0 and await self.store.signals.pending_count() >= backlog_limit:
@@ -135,7 +130,7 @@ class PipelineStages:
         The cap lets the pass end (so its outcome is stored and the next one starts afresh)
         even while the crawl keeps the backlog topped up.
         """
-        from signals.pipeline import ClassifyPipeline
+        from scripts.wiring import classify_pipeline, load_models_unless_stopped
 
         if await self.store.signals.pending_count() == 0:
             return {"documents": 0}  # no model load (half a gigabyte) for nothing to do
@@ -147,7 +142,7 @@ class PipelineStages:
             if models is None:
                 totals["stopped_during_model_load"] = 1
             else:
-                pipeline = ClassifyPipeline(self.store.signals, *models, self.settings.signals)
+                pipeline = classify_pipeline(self.store, models, self.settings.signals)
                 await self._classify_batches(pipeline, stop, progress, totals)
             status = "ok"
         finally:
@@ -193,27 +188,26 @@ class PipelineStages:
             log.warning("WAL checkpoint failed", extra={"error": str(exc)})
 
     async def monthly(self, month: str) -> dict[str, Any]:
-        """The month's scores, then every report under ``reports_dir/<month>/``."""
+        """The month's scores, then every report under ``reports_dir/<month>/`` (none while
+        there are no customers to score: an empty month is not a failed job)."""
         from intent.months import checked_month
+        from scripts.exports import MonthNotScored
 
         result = await self.score_month(checked_month(month))
-        written = await self.export_month(month, self.reports_dir / month)
+        try:
+            written = await self.export_month(month, self.reports_dir / month)
+        except MonthNotScored:
+            written = []
         return {"customers": result.summary.get("customers", 0), "reports": len(written)}
 
     async def score_month(self, month: str, refit: bool = False) -> Any:
-        result = await score_month_exclusively(self.store, self.settings, month, refit)
-        if result is None:
-            raise MonthBusy(f"{month} is being scored by another process")
-        return result
+        return await score_month_exclusively(self.store, self.settings, month, refit)
 
     async def export_month(self, month: str, out_dir: Path) -> list[tuple[Path, int]]:
-        from intent.reports import load_month, write_reports
+        """Every report of a scored month, as CSV files under ``out_dir``."""
+        from scripts.exports import export_month
 
-        data = await load_month(self.store.scores, self.store.customers, month, self.settings.intent)
-        run_id = await self.store.runs.start("export", month, {"reports": list(REPORTS), "out": str(out_dir)})
-        written = await asyncio.to_thread(write_reports, data, REPORTS, out_dir, self.settings.intent)
-        await self.store.runs.finish(run_id, "ok", {"files": {str(p): rows for p, rows in written}})
-        return written
+        return await export_month(self.store, month, REPORT_NAMES, out_dir, self.settings.intent)
 
     async def fit(self, quarter: str) -> dict[str, Any]:
         """Retrain the quarter's lookalike models (rescoring the latest scored month with them)."""
@@ -230,65 +224,25 @@ class PipelineStages:
         }
 
 
-class MonthBusy(RuntimeError):
+class MonthBusy(StorageFailure):
     """Another process holds this month's lock (shared PostgreSQL); it will write the rows."""
+
+    retryable = True
+
+    def __init__(self, month: str):
+        super().__init__(f"{month} is being scored by another process")
+        self.month = month
 
 
 async def score_month_exclusively(store: Store, settings: Settings, month: str, refit: bool) -> Any:
-    """The monthly run under the month's advisory lock; None when another process holds it."""
+    """The monthly run under the month's advisory lock; MonthBusy when another process holds it."""
     from intent.monthly import run_month
     from storage.postgres.locks import exclusive, monthly_lock_name
 
     async with exclusive(store.db, monthly_lock_name(month)) as held:
         if not held:
-            return None
+            raise MonthBusy(month)
         return await run_month(store.scores, store.runs, month, settings.intent, refit=refit)
-
-
-async def load_models_unless_stopped(
-    settings: SignalSettings, stop: asyncio.Event
-) -> tuple[Embedder, SignalClassifier] | None:
-    """The classifier's models, or None when ``stop`` is set before they are loaded.
-
-    The load runs in a daemon thread, not the loop's executor: a shutdown that stops waiting
-    for it must not then wait for it anyway, as the loop's executor shutdown and the
-    interpreter's exit both join executor threads. The abandoned load ends with the process.
-    """
-    from signals.pipeline import load_models
-
-    loop = asyncio.get_running_loop()
-    loaded: asyncio.Future[tuple[Embedder, SignalClassifier]] = loop.create_future()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if loaded.done():
-            return
-        if error is not None:
-            loaded.set_exception(error)
-        else:
-            loaded.set_result(result)
-
-    def load() -> None:
-        result: Any = None
-        error: BaseException | None = None
-        try:
-            result = load_models(settings)
-        except BaseException as exc:  # handed to the waiting coroutine
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-            loop.call_soon_threadsafe(settle, result, error)
-
-    log.info("loading the classifier's models")
-    threading.Thread(target=load, name="model-load", daemon=True).start()
-    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
-    waiting: set[asyncio.Future[Any]] = {loaded, stopped}
-    try:
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-    if not loaded.done():
-        log.info("stopped while the classifier's models were loading")
-        return None
-    return loaded.result()
 
 
 def release_memory() -> None:
@@ -353,11 +307,6 @@ def _add_up(totals: dict[str, Any], batch: dict[str, Any]) -> None:
                 inner[name] = inner.get(name, 0) + count
         elif isinstance(value, int | float) and not isinstance(value, bool):
             totals[key] = totals.get(key, 0) + value
-
-
-def _reports_dir(setting: str, db_path: Path) -> Path:
-    path = Path(setting)
-    return path if path.is_absolute() else db_path.resolve().parent / path
 
 
 def _numbers(summary: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.errors import InputError
 from crawler.settings import CrawlerSettings
 from intent.settings import IntentSettings
 from scripts.settings_checks import allowed_text, value_problem
@@ -26,7 +27,7 @@ from storage.settings import StorageSettings
 ENV_PREFIX = "ASCENT_"
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError):
     """A settings file or environment variable is malformed; the message says where."""
 
 
@@ -85,7 +86,11 @@ class DaemonSettings:
         },
     )
     reports_dir: str = field(
-        default="reports", metadata={"doc": "Where the monthly export writes its CSV reports."}
+        default="reports",
+        metadata={
+            "doc": "Where the monthly export writes its CSV reports; a relative folder lies beside a "
+            "SQLite database file, or under the working folder for a postgresql:// URL."
+        },
     )
 
 

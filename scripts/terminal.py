@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 # C0/C1 controls (escape sequences start with ESC or CSI) except tab and newline.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -12,7 +11,3 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def inert(text: str | None) -> str:
     """Crawled text made safe to print: control characters and escape sequences removed."""
     return _CONTROLS.sub("", text or "")
-
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()

@@ -15,13 +15,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from common.errors import InputError
 from common.vocabulary import AREAS, COMPETITOR_TECH, SIGNALS, SignalKind
 
 NONE = "none"
 SIGNAL_KEYS = frozenset({"id", "description", "cues", "why_now"})
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(InputError):
     """The taxonomy file is malformed; the message names the entry."""
 
 

@@ -157,8 +157,8 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
 
     from scripts.context import store_from
     from scripts.exits import EXIT_INTERRUPTED, EXIT_OK
-    from scripts.pipeline import load_models_unless_stopped
-    from signals.pipeline import ClassifyPipeline, ClassifyStats
+    from scripts.wiring import classify_pipeline, load_models_unless_stopped
+    from signals.pipeline import ClassifyStats
 
     stop = asyncio.Event()
     signalled = _stop_on_signals(stop)
@@ -190,7 +190,7 @@ async def _classify_store(args: argparse.Namespace, settings: Any) -> int:
                 # A stop during the model load (seconds to a minute) ends the command at once.
                 models = await load_models_unless_stopped(settings.signals, stop) if total else None
                 if models is not None:
-                    pipeline = ClassifyPipeline(store.signals, *models, settings.signals)
+                    pipeline = classify_pipeline(store, models, settings.signals)
                     stats = await pipeline.run(max_documents=args.max_documents, progress=advance, stop=stop)
                 else:
                     stats.left = await store.signals.pending_count()

@@ -17,17 +17,14 @@ import asyncio
 import contextlib
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from common.errors import InputError
 from scripts.exits import EXIT_INTERRUPTED, EXIT_OK
 
 if TYPE_CHECKING:
-    from crawler.loop import Crawler
     from crawler.stats import CrawlStats
-    from scripts.settings import Settings
-    from storage.store import Store
 
 NAME = "crawl"
 HELP = "crawl the customers' web presence: one pass with --once, else keep going"
@@ -42,13 +39,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if args.max_seconds is not None and args.max_seconds <= 0:
-        print("ascent crawl: --max-seconds must be positive", file=sys.stderr)
-        return 2
+        raise InputError("--max-seconds must be positive")
     return asyncio.run(_crawl(args))
 
 
 async def _crawl(args: argparse.Namespace) -> int:
     from scripts.context import settings_from, store_from
+    from scripts.wiring import open_crawler
 
     settings = settings_from(args)
     stop = asyncio.Event()
@@ -86,83 +83,6 @@ def _on_signal(sig: int, stop: asyncio.Event, signalled: list[int]) -> Callable[
         stop.set()
 
     return handler
-
-
-@contextlib.asynccontextmanager
-async def open_crawler(
-    settings: Settings,
-    store: Store,
-    *,
-    clock: Callable[[], float] = time.time,
-    domains: dict[str, str] | None = None,
-    wrap_fetcher: Callable[[Any], Any] | None = None,
-) -> AsyncIterator[Crawler]:
-    """A crawler over the store's frontier with the production network stack.
-
-    The daemon and the benchmark use this too: it owns the HTTP client, the host gates, the
-    robots.txt policy and the isolated parser, and closes them on exit. ``wrap_fetcher``
-    may wrap the HTTP client (to observe or meter every request, robots.txt included).
-    """
-    from crawler.fetch import FetchLimits, HttpFetcher
-    from crawler.loop import Crawler
-    from crawler.politeness import HostGates
-    from crawler.schemes import SchemeFallbackFetcher, SchemeMemory
-
-    crawler_settings = settings.crawler
-    if domains is None:
-        domains = {c.customer_id: c.domain for c in await store.customers.all()}
-    http = HttpFetcher(crawler_settings, FetchLimits.from_settings(crawler_settings))
-    schemes = SchemeMemory(crawler_settings.scheme_recheck_s, clock)
-    # HTTPS first, plain HTTP where HTTPS cannot connect: for pages and robots.txt alike.
-    fetcher = SchemeFallbackFetcher(wrap_fetcher(http) if wrap_fetcher is not None else http, schemes)
-    gates = HostGates(crawler_settings)
-    robots = _robots_policy(crawler_settings, fetcher, gates)
-    parser, close_parser = _parser(crawler_settings)
-    try:
-        yield Crawler(
-            frontier=store.frontier,
-            documents=store.documents,
-            domains=domains,
-            fetcher=fetcher,
-            robots=robots,
-            gates=gates,
-            settings=crawler_settings,
-            parser=parser,
-            clock=clock,
-            on_homepage=_technographics_hook(store, parser),
-            schemes=schemes,
-        )
-    finally:
-        await close_parser()
-        await http.aclose()
-
-
-def _robots_policy(settings: Any, fetcher: Any, gates: Any) -> Any:
-    from crawler.robots import RobotsPolicy
-
-    return RobotsPolicy(settings, fetcher, gates)
-
-
-def _parser(settings: Any) -> tuple[Any, Callable[[], Any]]:
-    """Untrusted bytes are parsed in a worker process with a deadline (a crash or a hang in
-    a C parser costs one document, never the crawl)."""
-    from crawler.isolation import ParsePool
-
-    pool = ParsePool(workers=settings.parse_workers, timeout_s=settings.parse_timeout_s)
-    return pool, pool.aclose
-
-
-def _technographics_hook(store: Store, parser: Any) -> Any:
-    """Homepage responses feed technographics: headers, scripts and meta tags."""
-    from crawler.fetch import FetchResponse
-    from crawler.technographics import detect_from_http
-
-    async def on_homepage(customer_id: str, response: FetchResponse) -> None:
-        found = await parser.run(detect_from_http, dict(response.headers), response.body)
-        if found:
-            await store.technologies.record(customer_id, found)
-
-    return on_homepage
 
 
 @contextlib.asynccontextmanager

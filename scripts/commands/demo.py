@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
+
+from common.errors import InputError
 
 NAME = "demo"
 HELP = "run everything end to end, offline, on a local fixture web of fictional companies"
@@ -21,8 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if not 10 <= args.companies <= 10_000:
-        print("ascent demo: --companies must be between 10 and 10000", file=sys.stderr)
-        return 2
+        raise InputError("--companies must be between 10 and 10000")
     return asyncio.run(_demo(args))
 
 
@@ -31,10 +31,11 @@ async def _demo(args: argparse.Namespace) -> int:
 
     from scripts.demo import DEMO_MONTH, run_demo
     from scripts.demo_summary import print_summary
-    from storage.store import open_store
+    from scripts.settings import Settings
+    from scripts.wiring import open_database
 
     console = Console()
     result = await run_demo(args.companies, args.out, args.seed, console)
-    async with await open_store(args.out / "ascent.db") as store:
+    async with await open_database(str(args.out / "ascent.db"), Settings()) as store:
         await print_summary(console, store, result, DEMO_MONTH)
     return 0

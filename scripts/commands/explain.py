@@ -6,11 +6,9 @@ import argparse
 import asyncio
 import json
 import re
-import sys
 from typing import Any
 
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND
 
 NAME = "explain"
 HELP = "show a customer's fit, intent, cell and cluster per area with every signal and its evidence"
@@ -29,32 +27,22 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _explain(args: argparse.Namespace) -> int:
-    from intent.domains import DomainError, normalise_domain
-    from intent.months import MonthError, checked_month, latest_month
+    from intent.months import checked_month, latest_month
+    from scripts.lookups import NoSuchCustomer, domain_argument, explanation
     from storage.views import SqliteViewQueries
 
-    try:
-        domain = normalise_domain(args.domain)
-    except DomainError as exc:
-        print(f"ascent explain: {args.domain!r} {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        if args.month is not None:
-            checked_month(args.month)
-    except MonthError as exc:
-        print(f"ascent explain: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    domain = domain_argument(args.domain)
+    if args.month is not None:
+        checked_month(args.month)
     store = await store_from(args, settings_from(args), reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:
-            print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
-            return EXIT_NOT_FOUND
+            raise NoSuchCustomer(domain)
         views = SqliteViewQueries(store.db)
         detail = await views.customer(customer.customer_id, args.month, MAX_SIGNALS, latest_month())
     if detail is None:
-        print(f"ascent explain: no customer with domain {domain}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        raise NoSuchCustomer(domain)
     report = explanation(domain, customer.customer_id, detail)
     if args.json:
         print(json_text(report))
@@ -72,51 +60,3 @@ def json_text(report: dict[str, Any]) -> str:
     """JSON with non-ASCII kept readable but C1 controls (e.g. the 8-bit CSI) escaped."""
     text = json.dumps(report, ensure_ascii=False, indent=2)
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def explanation(domain: str, customer_id: str, detail: Any) -> dict[str, Any]:
-    """The JSON contract of SPEC §10 (plus nearest examples and key phrases as extras)."""
-    month = detail.month
-    areas = [
-        {
-            "area": p.area,
-            "fit": round(p.fit, 1),
-            "intent": round(p.intent, 1),
-            "cell": p.cell,
-            "cluster": p.cluster,
-            "fit_band": p.fit_band,
-            "intent_band": p.intent_band,
-        }
-        for p in detail.history
-        if p.month == month
-    ]
-    technologies = [
-        {"name": t.technology, "evidence": f"{t.method}: {t.evidence}", "category": t.category}
-        for t in detail.technologies
-    ]
-    signals = [
-        {
-            "signal_type": s.signal_type,
-            "url": s.url,
-            "published": s.published,
-            "confidence": round(s.confidence, 3),
-            "passage": s.passage,
-            "why_now": s.why_now,
-            "key_phrase": s.key_phrase,
-            "source_kind": s.source_kind,
-            "areas": s.areas,
-            "nearest_examples": [
-                {"text": e.text, "label": e.label, "similarity": e.similarity} for e in s.nearest_examples
-            ],
-        }
-        for s in detail.signals
-    ]
-    return {
-        "domain": domain,
-        "customer_id": customer_id,
-        "month": month,
-        "firmographics": detail.firmographics,
-        "areas": areas,
-        "technologies": technologies,
-        "signals": signals,
-    }

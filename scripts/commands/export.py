@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 
+from common.vocabulary import REPORT_NAMES
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND
 
 NAME = "export"
 HELP = "write a month's propensity reports (CSV): azure, m365, d365, security, surface, renewal or all"
-REPORT_NAMES = ("azure", "m365", "d365", "security", "surface", "renewal")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,38 +23,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from intent.months import MonthError, checked_month
+    from intent.months import checked_month
 
-    try:
-        checked_month(args.month)
-    except MonthError as exc:
-        print(f"ascent export: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    checked_month(args.month)  # before the database is opened: a typo is bad input, not "no database"
     return asyncio.run(_export(args))
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from intent.reports import load_month, write_reports
+    from scripts.exports import chosen_reports, export_month
 
     settings = settings_from(args)
     store = await store_from(args, settings, reading=True)
     async with store:
-        if not await store.scores.month_scored(args.month):
-            print(
-                f"ascent export: month {args.month} has not been scored; "
-                f"run `ascent monthly --month {args.month}` first",
-                file=sys.stderr,
-            )
-            return EXIT_NOT_FOUND
-        data = await load_month(store.scores, store.customers, args.month, settings.intent)
-        reports = list(REPORT_NAMES) if args.report == "all" else [args.report]
-        # A database on read-only media exports all the same, only without its run log entry.
-        logged = not getattr(store.db, "read_only", False)
-        inputs = {"reports": reports, "out": str(args.out)}
-        run_id = await store.runs.start("export", args.month, inputs) if logged else None
-        written = write_reports(data, reports, args.out, settings.intent, bom=args.bom)
-        if run_id is not None:
-            await store.runs.finish(run_id, "ok", {"files": {str(path): rows for path, rows in written}})
+        written = await export_month(
+            store, args.month, chosen_reports(args.report), args.out, settings.intent, bom=args.bom
+        )
     for path, rows in written:
         print(f"{path}\t{rows} rows")
     return 0

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from scripts.exits import EXIT_BAD_INPUT, EXIT_OK
+from common.errors import InputError
+from scripts.exits import EXIT_OK
 
 NAME = "extract"
 HELP = "Extract title, publish date, language and main text from a saved HTML file."
@@ -35,17 +36,14 @@ def _read(source: str) -> bytes:
 def main(args: argparse.Namespace) -> int:
     source: str = args.file
     if source.lower().startswith(("http://", "https://")):
-        print(
-            "ascent extract: reads a saved file, not a URL (pages are fetched by the crawler); "
-            "save the page and pass its path, or '-' for stdin",
-            file=sys.stderr,
+        raise InputError(
+            "reads a saved file, not a URL (pages are fetched by the crawler); "
+            "save the page and pass its path, or '-' for stdin"
         )
-        return EXIT_BAD_INPUT
     try:
         data = _read(source)
     except OSError as exc:
-        print(f"ascent extract: cannot read {source}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
 
     from signals.extract import extract_html
 

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from scripts.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from common.errors import AscentError, InputError
+from scripts.exits import EXIT_OK
 
 NAME = "fixture-web"
 HELP = (
@@ -53,13 +54,11 @@ def main(args: argparse.Namespace) -> int:
     import asyncio
 
     if not 10 <= args.companies <= 10_000:
-        print("ascent fixture-web: --companies must be between 10 and 10000", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise InputError("--companies must be between 10 and 10000")
     try:
         return asyncio.run(_serve(args))
     except OSError as exc:
-        print(f"ascent fixture-web: cannot listen: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise AscentError(f"cannot listen: {exc}") from exc
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -73,9 +72,8 @@ async def _serve(args: argparse.Namespace) -> int:
     if args.now:
         try:
             now = datetime.fromisoformat(args.now)
-        except ValueError:
-            print(f"ascent fixture-web: --now {args.now!r} is not an ISO date", file=sys.stderr)
-            return EXIT_BAD_INPUT
+        except ValueError as exc:
+            raise InputError(f"--now {args.now!r} is not an ISO date") from exc
     world = World.generate(args.companies, args.seed, now)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

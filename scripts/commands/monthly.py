@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 
+from common.errors import InputError
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT, EXIT_STORAGE
 
 NAME = "monthly"
 HELP = "score a month: fit, intent, matrix, clusters, cohorts, whitespace (rerun = same rows)"
@@ -23,13 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from intent.months import MonthError, checked_month
+    from intent.months import checked_month
 
-    try:
-        checked_month(args.month)
-    except MonthError as exc:
-        print(f"ascent monthly: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    checked_month(args.month)
     return asyncio.run(_monthly(args))
 
 
@@ -43,11 +38,7 @@ async def _monthly(args: argparse.Namespace) -> int:
         try:
             result = await score_month_exclusively(store, settings, args.month, args.refit)
         except MatrixError as exc:
-            print(f"ascent monthly: settings: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        if result is None:
-            print(f"ascent monthly: {args.month} is being scored by another process", file=sys.stderr)
-            return EXIT_STORAGE
+            raise InputError(f"settings: {exc}") from exc
     if args.json:
         print(json.dumps({"run_id": result.run_id, "inputs": result.inputs, "summary": result.summary}))
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from scripts.context import db_path, settings_from, store_from
+from scripts.context import db_target, settings_from, store_from
 
 NAME = "run"
 HELP = "run the daemon: continuous crawl and classification, monthly run and export on the 25th"
@@ -26,11 +26,12 @@ async def _run(args: argparse.Namespace) -> int:
     from scripts.daemon import Daemon, JobRunner, Metrics, install_stop_signals, standard_jobs
     from scripts.pipeline import PipelineStages
     from scripts.schedule import SystemClock
+    from scripts.wiring import reports_dir
 
     settings = settings_from(args)
     store = await store_from(args, settings)
     async with store:
-        stages = PipelineStages(store, settings, db_path(args), bounded=True)
+        stages = PipelineStages(store, settings, reports_dir(settings, db_target(args)), bounded=True)
         try:
             clock = SystemClock()
             runner = JobRunner(standard_jobs(stages, settings), store.jobs, clock, Metrics())

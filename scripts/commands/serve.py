@@ -8,6 +8,8 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from scripts.wiring import is_url
+
 NAME = "serve"
 HELP = "serve the analyst web UI (matrix, customers, signals; read-only)"
 
@@ -20,8 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from scripts.context import db_target, require_database, settings_from
-    from scripts.exits import EXIT_ADDRESS_IN_USE, EXIT_BAD_INPUT, EXIT_FAILED
+    from common.errors import InputError
+    from scripts.context import db_target, settings_from
+    from scripts.exits import EXIT_FAILED
     from scripts.web import server
     from scripts.web.app import create_app
     from scripts.web.settings import WebSettings
@@ -32,21 +35,12 @@ def main(args: argparse.Namespace) -> int:
     host = args.host or web.host
     port = web.port if args.port is None else args.port
     if not 0 <= port <= 65535:
-        print(f"ascent serve: --port {port} is not a port number", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    require_database(args)
+        raise InputError(f"--port {port} is not a port number")
     target = db_target(args)  # a SQLite file or a postgresql:// URL: the UI serves either
     # Opened once before listening, so a database that cannot be read is one line and exit 4
     # (a StorageError for the command line) rather than a traceback from the server's startup.
     read_only = asyncio.run(_readable(target, settings))
-    try:
-        sock = server.bind(host, port)
-    except server.AddressInUse as exc:
-        print(f"ascent serve: {exc}; choose another with --port or [web] port", file=sys.stderr)
-        return EXIT_ADDRESS_IN_USE
-    except OSError as exc:
-        print(f"ascent serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+    sock = server.bind(host, port)
     app = create_app(target, settings)
     mode = ", read-only: its folder cannot be written" if read_only else ""
     print(
@@ -60,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _shown(target: str) -> str:
     """The database as printed: a URL without its password."""
-    if "://" not in target:
+    if not is_url(target):
         return target
     parts = urlsplit(target)
     if parts.password is None:
@@ -73,11 +67,11 @@ def _shown(target: str) -> str:
 async def _readable(target: str, settings: Any) -> bool:
     """Open the database as the UI will and read the first row of every table (a damaged
     file then fails here, not on an analyst's first page); True when it is read-only."""
-    from storage.store import open_store
+    from scripts.wiring import open_database
 
-    store = await open_store(target, settings.storage, reading=True)
+    store = await open_database(target, settings, reading=True)
     async with store:
-        if "://" in target:  # a server checks its own pages; one read proves the schema is there
+        if is_url(target):  # a server checks its own pages; one read proves the schema is there
             await store.db.fetchall("SELECT customer_id FROM customers LIMIT 1")
             return False
         for (table,) in await store.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):

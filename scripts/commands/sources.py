@@ -13,10 +13,9 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from typing import Any
 
-from scripts.exits import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK
+from scripts.exits import EXIT_OK
 
 NAME = "sources"
 HELP = "list the sources and documents known for a customer domain"
@@ -32,21 +31,16 @@ def main(args: argparse.Namespace) -> int:
 
 
 async def _sources(args: argparse.Namespace) -> int:
-    from intent.domains import DomainError, normalise_domain
     from scripts.context import settings_from, store_from
+    from scripts.lookups import NoSuchCustomer, domain_argument, source_listing
 
-    try:
-        domain = normalise_domain(args.domain)
-    except DomainError as exc:
-        print(f"ascent sources: {args.domain!r} {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    domain = domain_argument(args.domain)
     settings = settings_from(args)
     store = await store_from(args, settings, reading=True)
     async with store:
         customer = await store.customers.by_domain(domain)
         if customer is None:
-            print(f"ascent sources: no customer with domain {domain}", file=sys.stderr)
-            return EXIT_NOT_FOUND
+            raise NoSuchCustomer(domain)
         listing = await source_listing(store, customer.customer_id)
     if args.json:
         json.dump(listing, sys.stdout, ensure_ascii=False, indent=1)
@@ -54,43 +48,6 @@ async def _sources(args: argparse.Namespace) -> int:
     else:
         _print_table(customer.account_name, domain, listing)
     return EXIT_OK
-
-
-async def source_listing(store: Any, customer_id: str) -> list[dict[str, Any]]:
-    """The SPEC §10 structure for one customer (also used by the web UI and tests)."""
-    sources = await store.frontier.by_customer(customer_id)
-    schemes = {s.host: s.scheme for s in await store.frontier.host_schemes({s.host for s in sources})}
-    documents = await store.documents.by_customer(customer_id)
-    latest: dict[tuple[int | None, str, str], Any] = {}
-    for doc in documents:  # oldest first: later versions replace earlier ones
-        latest[(doc.source_id, doc.url, doc.kind)] = doc
-    by_source: dict[int | None, list[Any]] = {}
-    for doc in latest.values():
-        by_source.setdefault(doc.source_id, []).append(doc)
-    listing = []
-    for source in sources:
-        docs = sorted(
-            by_source.get(source.source_id, []),
-            key=lambda d: (d.published or "", d.url),
-            reverse=True,
-        )
-        listing.append(
-            {
-                "url": source.url,
-                "kind": source.kind,
-                "status": source.status,
-                "last_fetched": _iso(source.last_fetched_at),
-                "scheme": schemes.get(source.host.lower()),
-                "documents": [{"url": d.url, "title": d.title, "published": d.published} for d in docs],
-            }
-        )
-    return listing
-
-
-def _iso(instant: float | None) -> str | None:
-    if instant is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(instant))
 
 
 def _print_table(name: str, domain: str, listing: list[dict[str, Any]]) -> None:

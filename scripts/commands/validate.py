@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 
 from scripts.context import settings_from, store_from
-from scripts.exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_NOT_FOUND
+from scripts.exits import EXIT_FAILED
 
 NAME = "validate"
 HELP = "check a month's clusters against opportunities created in the 90 days after it"
@@ -25,13 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from intent.months import MonthError, checked_month
+    from intent.months import checked_month
 
-    try:
-        checked_month(args.month)
-    except MonthError as exc:
-        print(f"ascent validate: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    checked_month(args.month)
     return asyncio.run(_validate(args))
 
 
@@ -47,17 +42,13 @@ def _fmt(value: object) -> str:
 
 async def _validate(args: argparse.Namespace) -> int:
     from intent.validate import validate_month
+    from scripts.exports import MonthNotScored
 
     settings = settings_from(args)
     store = await store_from(args, settings, reading=True)
     async with store:
         if not await store.scores.month_scored(args.month):
-            print(
-                f"ascent validate: month {args.month} has not been scored; "
-                f"run `ascent monthly --month {args.month}` first",
-                file=sys.stderr,
-            )
-            return EXIT_NOT_FOUND
+            raise MonthNotScored(args.month)
         report = await validate_month(store.scores, args.month, settings.intent)
     if args.json:
         print(json.dumps(report, sort_keys=False))

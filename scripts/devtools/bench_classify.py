@@ -34,9 +34,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from scripts.wiring import classify_pipeline
 from signals.classify import get_classifier, load_examples
 from signals.embed import load_embedder
-from signals.pipeline import ClassifyPipeline
 from signals.settings import SignalSettings
 from storage.customers import Customer
 from storage.documents import NewDocument
@@ -121,7 +121,7 @@ async def bench(
             for _ in range(rounds):
                 await store.db.execute("DELETE FROM embeddings")
                 await store.db.execute("UPDATE documents SET classified_at = NULL")
-                pipeline = ClassifyPipeline(store.signals, embedder, classifier, settings)
+                pipeline = classify_pipeline(store, (embedder, classifier), settings)
                 started = time.perf_counter()
                 first = await pipeline.run()
                 step_times.append(time.perf_counter() - started)
@@ -139,7 +139,7 @@ async def bench(
             step_s, raw_s = min(step_times), min(raw_times)
 
             await store.db.execute("UPDATE documents SET classified_at = NULL")
-            again = ClassifyPipeline(store.signals, embedder, classifier, settings)
+            again = classify_pipeline(store, (embedder, classifier), settings)
             started = time.perf_counter()
             second = await again.run()
             second_s = time.perf_counter() - started

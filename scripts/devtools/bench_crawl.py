@@ -88,9 +88,9 @@ def fixture_crawler_settings(world: Any, port: int, args: argparse.Namespace, pa
 
 async def _ours(args: argparse.Namespace, port: int, folder: Path) -> tuple[list[str], float, Any]:
     from intent.imports import parse_file
-    from scripts.commands.crawl import open_crawler
     from scripts.fixture_web import World
     from scripts.settings import Settings
+    from scripts.wiring import open_crawler
     from storage.store import open_store
 
     world = World.generate(companies=args.companies, seed=args.seed)

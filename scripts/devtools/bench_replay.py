@@ -122,8 +122,8 @@ def measure(
 
 async def _ascent_passes(sites: list[Site], port: int, args: argparse.Namespace, folder: Path) -> float:
     from crawler.settings import CrawlerSettings
-    from scripts.commands.crawl import open_crawler
     from scripts.settings import Settings
+    from scripts.wiring import open_crawler
     from storage.store import open_store
 
     settings = replace(

@@ -48,7 +48,7 @@ def _settings(args: argparse.Namespace, port: int) -> Any:
 
 
 def _worker(target: str, args: argparse.Namespace, port: int, ready: Any, go: Any, done: Any) -> None:
-    from scripts.commands.crawl import open_crawler
+    from scripts.wiring import open_crawler
     from storage.store import open_store
 
     async def main() -> None:

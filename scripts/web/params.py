@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlencode
 
 from common import vocabulary
+from common.errors import InputError
 from intent.months import MonthError, checked_month
 
 CELL = re.compile(r"^[A-Za-z0-9]{1,8}$")
@@ -19,7 +20,7 @@ FLAGS = vocabulary.FLAGS
 COHORTS = vocabulary.COHORTS
 
 
-class BadParameter(ValueError):
+class BadParameter(InputError):
     """A query parameter is malformed; the message names it (shown to the user as a 400)."""
 
 

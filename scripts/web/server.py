@@ -30,9 +30,16 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from common.errors import AscentError
 
-class AddressInUse(Exception):
-    """The UI's host and port are taken by another program."""
+
+class AddressInUse(AscentError):
+    """The UI's host and port are taken by another program (exit 5)."""
+
+
+class CannotListen(AscentError):
+    """The UI cannot listen on its host and port for another reason (no such address, no
+    permission)."""
 
 
 class HeaderDeadlineProtocol(H11Protocol):
@@ -89,8 +96,11 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise AddressInUse(f"{host}:{port} is already in use by another program") from exc
-        raise
+            raise AddressInUse(
+                f"{host}:{port} is already in use by another program; "
+                "choose another with --port or [web] port"
+            ) from exc
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     sock.set_inheritable(True)
     return sock
 

@@ -22,12 +22,13 @@ from pathlib import Path
 import pytest
 
 from common.vocabulary import REPORT_NAMES
-from scripts.commands.import_csv import import_file
 from scripts.daemon import JobRunner, Metrics, standard_jobs
 from scripts.fixture_web import FixtureWeb, World
+from scripts.imports import import_file
 from scripts.pipeline import PipelineStages
 from scripts.schedule import FakeClock
 from scripts.settings import Settings, load_settings, to_toml
+from scripts.wiring import reports_dir
 from storage.store import open_store
 
 pytestmark = pytest.mark.slow
@@ -88,7 +89,7 @@ async def reports_appear_once_across_the_25th(web: FixtureWeb, tmp_path: Path) -
     settings = settings_for(web, tmp_path, max_crawl_delay=0.2)
     clock = FakeClock(datetime(2026, 11, 24, 12, tzinfo=UTC))
     async with await open_store(db) as store:
-        stages = PipelineStages(store, settings, db)
+        stages = PipelineStages(store, settings, reports_dir(settings, str(db)))
         runner = JobRunner(standard_jobs(stages, settings), store.jobs, clock, Metrics())
         await runner.run_due()  # first start: crawl, classify, ... and last month's missed run
         await settle(runner)

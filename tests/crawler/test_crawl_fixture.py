@@ -25,9 +25,9 @@ import pytest
 from crawler.fetch import FetchResponse, RedirectCheck
 from crawler.settings import CrawlerSettings
 from intent.imports import parse_file
-from scripts.commands.crawl import open_crawler
 from scripts.fixture_web import FixtureWeb, World
 from scripts.settings import Settings
+from scripts.wiring import open_crawler
 from storage.store import Store, open_store
 
 DELAY = 0.02

@@ -15,9 +15,9 @@ from crawler.fetch import HttpFetcher
 from crawler.schemes import SchemeFallbackFetcher, SchemeMemory
 from crawler.settings import CrawlerSettings
 from crawler.stats import CrawlStats
-from scripts.commands.crawl import open_crawler
-from scripts.commands.sources import source_listing
+from scripts.lookups import source_listing
 from scripts.settings import Settings
+from scripts.wiring import open_crawler
 from storage.store import Store
 from tests.support.crawl_loop import Clock
 from tests.support.loopback_http import LoopbackHttp

@@ -38,7 +38,7 @@ async def pending_documents(store: Store, count: int) -> None:
 
 async def test_crawl_does_not_start_while_the_backlog_is_full(store: Store, tmp_path: Path) -> None:
     await pending_documents(store, 5)
-    stages = PipelineStages(store, bounded_settings(limit=5, batch=2), tmp_path / "x.db", bounded=True)
+    stages = PipelineStages(store, bounded_settings(limit=5, batch=2), tmp_path / "reports", bounded=True)
     assert await stages.crawl(asyncio.Event()) == {"paused_for_backlog": 1}
     assert [r for r in await store.runs.recent(10) if r.kind == "crawl"] == []
 
@@ -63,7 +63,7 @@ async def test_a_running_crawl_is_stopped_when_the_backlog_fills_or_the_daemon_s
 @pytest.mark.slow
 async def test_classify_goes_in_batches_and_stops_after_one_backlog(store: Store, tmp_path: Path) -> None:
     await pending_documents(store, 7)
-    stages = PipelineStages(store, bounded_settings(limit=5, batch=2), tmp_path / "x.db", bounded=True)
+    stages = PipelineStages(store, bounded_settings(limit=5, batch=2), tmp_path / "reports", bounded=True)
     result = await stages.classify(asyncio.Event())
     # batches of 2 until at least one backlog's worth (5): 3 batches, 6 documents, 1 left
     assert (result["batches"], result["documents"]) == (3, 6)
@@ -77,7 +77,7 @@ async def test_checkpoint_truncates_the_wal(store: Store, tmp_path: Path) -> Non
     await pending_documents(store, 20)
     wal = Path(f"{store.db.path}-wal")
     assert wal.stat().st_size > 0
-    stages = PipelineStages(store, bounded_settings(limit=5, batch=2), tmp_path / "x.db", bounded=True)
+    stages = PipelineStages(store, bounded_settings(limit=5, batch=2), tmp_path / "reports", bounded=True)
     await stages.checkpoint()
     assert wal.stat().st_size == 0
     assert await store.signals.pending_count() == 20  # nothing lost on the way into the file

@@ -77,8 +77,8 @@ def test_explain_piped_output_has_no_escape_sequences_and_literal_markup(
 
 def test_explain_on_a_terminal_styles_only_what_it_means_to(hostile_db: Path) -> None:
     """Forced terminal: rich may emit its own SGR colours, but never the data's sequences."""
-    from scripts.commands.explain import explanation
     from scripts.explain_view import render
+    from scripts.lookups import explanation
     from storage.views import SqliteViewQueries
 
     async def load():  # type: ignore[no-untyped-def]
