@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.settings import CrawlerSettings
+from intent.hub_settings import ReportHubSettings
 from intent.settings import IntentSettings
 from scripts.settings_checks import allowed_text, value_problem
 from scripts.web.settings import WebSettings
@@ -108,6 +109,9 @@ class Settings:
     )
     web: WebSettings = field(
         default_factory=WebSettings, metadata={"doc": "The analyst web UI (`ascent serve`)."}
+    )
+    reports: ReportHubSettings = field(
+        default_factory=ReportHubSettings, metadata={"doc": "The downloads hub (`ascent report`)."}
     )
 
 

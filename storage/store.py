@@ -9,6 +9,7 @@ from storage.db import Database
 from storage.documents import SqliteDocumentRepository
 from storage.frontier import SqliteFrontierRepository
 from storage.jobs import SqliteJobRepository
+from storage.reports import SqliteReportRepository
 from storage.runs import SqliteRunRepository
 from storage.scores import SqliteScoreRepository
 from storage.settings import StorageSettings
@@ -29,6 +30,7 @@ class Store:
         self.signals = SqliteSignalRepository(db)
         self.scores = SqliteScoreRepository(db)
         self.jobs = SqliteJobRepository(db)
+        self.reports = SqliteReportRepository(db)
 
     async def close(self) -> None:
         await self.db.close()

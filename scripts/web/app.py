@@ -1,9 +1,10 @@
 """The Starlette application of the analyst web UI: routes, security headers, lifespan.
 
-Read-only: every route answers GET and HEAD only, every query goes through a reader
-connection (``PRAGMA query_only``). The pages carry a strict Content-Security-Policy (no
-script at all, styles and images from this origin only), so even text that slipped past
-escaping could not run.
+Read-only but for the downloads hub: every route answers GET and HEAD only, every query goes
+through a reader connection (``PRAGMA query_only``); the Reports forms alone POST (under
+``/reports``, each checked for its CSRF token) to save, build and delete reports. The pages
+carry a strict Content-Security-Policy (no script at all, styles and images from this origin
+only), so even text that slipped past escaping could not run.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 READ_METHODS = frozenset({"GET", "HEAD"})
+FORM_PATHS = "/reports"  # the downloads hub's forms (scripts/web/reports.py)
 
 
 class SecurityMiddleware:
@@ -58,7 +60,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in READ_METHODS:
+        if scope["method"] not in READ_METHODS and not _form_post(scope):
             response = PlainTextResponse(
                 "read-only: only GET and HEAD are allowed\n",
                 status_code=405,
@@ -81,6 +83,11 @@ class SecurityMiddleware:
             await send(message)
 
         return send_with_headers
+
+
+def _form_post(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    return scope["method"] == "POST" and (path == FORM_PATHS or path.startswith(FORM_PATHS + "/"))
 
 
 @dataclass
@@ -153,7 +160,7 @@ def create_app(
     The UI's own settings come from ``web``, else from a ``web`` section of ``settings``,
     else from the defaults.
     """
-    from scripts.web import pages
+    from scripts.web import pages, reports
 
     if web is None:
         section = getattr(settings, "web", None)
@@ -165,11 +172,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if isinstance(target, Store):
             app.state.ui = UiState(SqliteViewQueries(target.db), templates, web)
+            app.state.hub = reports.ReportHub(target, settings or Settings())
             yield
             return
         store = await open_store(target, storage_settings, reading=True)
         try:
             app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
+            app.state.hub = reports.ReportHub(store, settings or Settings())
             yield
         finally:
             await store.close()
@@ -182,6 +191,10 @@ def create_app(
         Route("/customers/{customer_id:path}", pages.customer, methods=["GET"]),
         Route("/signals", pages.signals, methods=["GET"]),
         Route("/healthz", pages.healthz, methods=["GET"]),
+        Route("/reports", reports.reports_page, methods=["GET"]),
+        Route("/reports", reports.submit, methods=["POST"]),
+        Route("/reports/{report_id:int}/files/{file_id:int}", reports.download, methods=["GET"]),
+        Route("/reports/{report_id:int}/delete", reports.delete, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
