@@ -8,6 +8,7 @@ it, and after `ascent monthly` finds the scheduled file under My reports.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import io
 import threading
@@ -43,8 +44,14 @@ def hub_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         async with await open_store(db) as store:
             await report_world(store)
 
-    asyncio.run(build())
+    _in_thread(lambda: asyncio.run(build()))
     return db
+
+
+def _in_thread(call: Any) -> Any:
+    """Run ``call`` where no event loop runs (Playwright's sync API holds this thread's)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(call).result()
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +163,7 @@ def test_create_preview_download_schedule(browser: Any, ui: str, hub_db: Path, t
     page.wait_for_url("**/reports#report-*")
     waiting = page.locator('tr.my-report[data-status="scheduled"]')
     assert waiting.count() == 1 and "Monthly US manufacturing" in waiting.inner_text()
-    assert cli(["--db", str(hub_db), "monthly", "--month", MONTH]) == 0
+    assert _in_thread(lambda: cli(["--db", str(hub_db), "monthly", "--month", MONTH])) == 0
     row = _wait_done(page, ui, "tr.my-report")
     assert "Monthly US manufacturing" in row.inner_text() and MONTH in row.inner_text()
     scheduled = _download(page, row, tmp_path)
