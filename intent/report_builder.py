@@ -11,6 +11,7 @@ after each slice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections import defaultdict
@@ -22,7 +23,7 @@ from typing import Any
 from intent.hub_settings import ReportHubSettings
 from intent.matrix import Matrix
 from intent.report_definition import LIFETIME, MONTH_COLUMN, header, parse_range
-from intent.report_writers import open_writer
+from intent.report_writers import ChildProcessWriter, ReportWriter, open_background_writer
 from intent.reports import REPORTS, MonthData, build_rows, columns, signal_ids_needed
 from intent.settings import IntentSettings
 from storage.customers import Customer
@@ -132,7 +133,6 @@ async def report_rows(
     keep = RowFilter(record.source, record.filters)
     full = columns(record.source)
     position = {name: i for i, name in enumerate(full)}
-    customer_at = position["CustomerID"]
     explained = bool(_EXPLANATION_COLUMNS & set(record.columns))
     for month in months:
         after = ""
@@ -141,11 +141,18 @@ async def report_rows(
             part = await slices.slice(month, ids[0], ids[-1], explained)
             details = await scores.signal_details(signal_ids_needed(part.contributions)) if explained else {}
             data = _month_data(month, part, keep, details)
-            if not data.customers:
-                continue
-            rows = build_rows(record.source, data, matrix, settings)
-            rows.sort(key=lambda row: row[customer_at])  # stable: agreements keep their order
-            yield [_project(row, record, month, position, customer_at) for row in rows]
+            if data.customers:
+                # In a worker thread: the event loop (the UI's) keeps answering meanwhile.
+                yield await asyncio.to_thread(_slice_rows, record, data, matrix, settings, position)
+
+
+def _slice_rows(
+    record: ReportRecord, data: MonthData, matrix: Matrix, settings: IntentSettings, position: dict[str, int]
+) -> list[list[Any]]:
+    customer_at = position["CustomerID"]
+    rows = build_rows(record.source, data, matrix, settings)
+    rows.sort(key=lambda row: row[customer_at])  # stable: agreements keep their order
+    return [_project(row, record, data.month, position, customer_at) for row in rows]
 
 
 def _month_data(month: str, part: Slice, keep: RowFilter, details: dict[int, Any]) -> MonthData:
@@ -186,6 +193,15 @@ async def preview(
     return header(record), found
 
 
+def _abandon(writer: ReportWriter | ChildProcessWriter) -> None:
+    """Stop a writer after a failure; its partial file is removed by the caller."""
+    if isinstance(writer, ChildProcessWriter):
+        writer.abort()
+        return
+    with contextlib.suppress(Exception):  # already failing: the first error is the one reported
+        writer.close()
+
+
 def file_name(record: ReportRecord, month_key: str) -> str:
     """Made of the numeric id and a checked month only: nothing a user typed reaches a path."""
     return f"report-{record.report_id}-{month_key}.{record.format}"
@@ -208,14 +224,18 @@ async def build_file(
     try:
         months = await months_of(repo.rows, record, None if not record.scheduled else month_key)
         folder.mkdir(parents=True, exist_ok=True)
-        writer = await asyncio.to_thread(open_writer, record.format, partial, header(record), bom=record.bom)
+        writer = await asyncio.to_thread(
+            open_background_writer, record.format, partial, header(record), bom=record.bom
+        )
         try:
             async for batch in report_rows(record, months, repo.rows, scores, settings, hub.chunk_customers):
                 await asyncio.to_thread(writer.write_rows, batch)
                 written += len(batch)
                 await repo.progress(file_id, written)
-        finally:
             await asyncio.to_thread(writer.close)
+        except BaseException:
+            await asyncio.to_thread(_abandon, writer)
+            raise
         os.replace(partial, path)
     except Exception as exc:  # the file's record says why; the caller's run goes on
         partial.unlink(missing_ok=True)

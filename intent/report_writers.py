@@ -3,11 +3,18 @@
 
 Both write one row at a time, so memory stays flat however many rows a report has. In XLSX
 every text is written as a string cell, never as a formula, whatever it starts with.
+
+Writing XLSX costs more CPU than building the rows, so :class:`ChildProcessWriter` runs the
+XLSX writer in a child process fed through a small bounded queue: the rows of the next slice
+are built while the last ones are written, and the writing never holds the interpreter lock
+of the process that serves the UI.
 """
 
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import queue
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -15,6 +22,8 @@ from typing import Any, Protocol
 
 from intent.reports import neutralise
 
+QUEUED_BATCHES = 4  # batches in flight to the child writer: bounds the memory between them
+CHILD_POLL_S = 1.0
 DATE_COLUMNS = frozenset({"AgreementEndDate"})
 MONTH_COLUMNS = frozenset({"Month"})
 BOM = "\ufeff"
@@ -105,3 +114,79 @@ def open_writer(format: str, path: Path, header: Sequence[str], *, bom: bool = F
     if format == "xlsx":
         return XlsxReportWriter(path, header)
     return CsvReportWriter(path, header, bom=bom)
+
+
+class ChildProcessWriter:
+    """A writer of :func:`open_writer` running in a child process (spawned: the parent may
+    hold threads and open databases that a fork would copy)."""
+
+    def __init__(self, format: str, path: Path, header: Sequence[str], *, bom: bool = False):
+        context = multiprocessing.get_context("spawn")
+        self._rows: multiprocessing.Queue[list[Sequence[Any]] | None] = context.Queue(QUEUED_BATCHES)
+        self._outcome: multiprocessing.Queue[str] = context.Queue()
+        self._process = context.Process(
+            target=_write_in_child,
+            args=(format, str(path), list(header), bom, self._rows, self._outcome),
+            daemon=True,
+        )
+        self._process.start()
+
+    def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._put(list(rows))
+
+    def close(self) -> None:
+        self._put(None)
+        try:
+            error = self._outcome.get(timeout=3600)
+        finally:
+            self._process.join(timeout=60)
+        if error:
+            raise OSError(f"writing the report failed: {error}")
+
+    def abort(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=60)
+
+    def _put(self, batch: list[Sequence[Any]] | None) -> None:
+        while True:
+            try:
+                self._rows.put(batch, timeout=CHILD_POLL_S)
+                return
+            except queue.Full:
+                if not self._process.is_alive():
+                    raise OSError(f"writing the report failed: {self._child_error()}") from None
+
+    def _child_error(self) -> str:
+        try:
+            return self._outcome.get_nowait() or "the writer stopped"
+        except queue.Empty:
+            return f"the writer process ended (exit code {self._process.exitcode})"
+
+
+def _write_in_child(
+    format: str,
+    path: str,
+    header: list[str],
+    bom: bool,
+    rows: multiprocessing.Queue[list[Sequence[Any]] | None],
+    outcome: multiprocessing.Queue[str],
+) -> None:
+    try:
+        writer = open_writer(format, Path(path), header, bom=bom)
+        while (batch := rows.get()) is not None:
+            writer.write_rows(batch)
+        writer.close()
+    except BaseException as exc:  # reported to the parent, which fails the report with it
+        outcome.put(f"{type(exc).__name__}: {exc}")
+        return
+    outcome.put("")
+
+
+def open_background_writer(
+    format: str, path: Path, header: Sequence[str], *, bom: bool = False
+) -> ReportWriter | ChildProcessWriter:
+    """XLSX in a child process; CSV (cheap to write) in this one."""
+    if format == "xlsx":
+        return ChildProcessWriter(format, path, header, bom=bom)
+    return open_writer(format, path, header, bom=bom)
