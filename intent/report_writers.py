@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from intent.reports import neutralise
 
+EXCEL_ROWS = 1_048_575  # data rows a worksheet holds below its header (Excel's limit)
 QUEUED_BATCHES = 4  # batches in flight to the child writer: bounds the memory between them
 CHILD_POLL_S = 1.0
 DATE_COLUMNS = frozenset({"AgreementEndDate"})
@@ -50,7 +51,12 @@ class CsvReportWriter:
 
 
 class XlsxReportWriter:
-    def __init__(self, path: Path, header: Sequence[str], *, sheet: str = "Report"):
+    """One worksheet of up to ``rows_per_sheet`` data rows (Excel's limit by default), then
+    the next ("Report 2", ...), each with its header, frozen first row and autofilter."""
+
+    def __init__(
+        self, path: Path, header: Sequence[str], *, sheet: str = "Report", rows_per_sheet: int = EXCEL_ROWS
+    ):
         import xlsxwriter
 
         self._book = xlsxwriter.Workbook(
@@ -62,20 +68,36 @@ class XlsxReportWriter:
                 "strings_to_numbers": False,
             },
         )
-        self._sheet = self._book.add_worksheet(sheet[:31])
-        bold = self._book.add_format({"bold": True})
+        self._bold = self._book.add_format({"bold": True})
         self._day = self._book.add_format({"num_format": "yyyy-mm-dd"})
         self._month = self._book.add_format({"num_format": "yyyy-mm"})
+        self._header = list(header)
         self._kinds = [_kind(name) for name in header]
-        self._width = len(header)
-        for column, name in enumerate(header):
-            self._sheet.write_string(0, column, name, bold)
-        self._sheet.freeze_panes(1, 0)
+        self._title = sheet[:24]
+        self._rows_per_sheet = rows_per_sheet
+        self._sheets = 0
+        self._sheet = self._new_sheet()
         self._row = 0
+
+    def _new_sheet(self) -> Any:
+        self._sheets += 1
+        name = self._title if self._sheets == 1 else f"{self._title} {self._sheets}"
+        sheet = self._book.add_worksheet(name)
+        for column, title in enumerate(self._header):
+            sheet.write_string(0, column, title, self._bold)
+        sheet.freeze_panes(1, 0)
+        return sheet
+
+    def _finish_sheet(self) -> None:
+        self._sheet.autofilter(0, 0, max(self._row, 1), max(len(self._header) - 1, 0))
 
     def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         sheet = self._sheet
         for values in rows:
+            if self._row == self._rows_per_sheet:
+                self._finish_sheet()
+                sheet = self._sheet = self._new_sheet()
+                self._row = 0
             self._row += 1
             r = self._row
             for column, value in enumerate(values):
@@ -92,7 +114,7 @@ class XlsxReportWriter:
                     sheet.write_string(r, column, str(value))
 
     def close(self) -> None:
-        self._sheet.autofilter(0, 0, max(self._row, 1), max(self._width - 1, 0))
+        self._finish_sheet()
         self._book.close()
 
 
