@@ -8,8 +8,9 @@ every area's propensity row and every customer's flags, cohorts and revenue, as 
 run writes them), then builds one Lifetime XLSX report of it in a child process the way the
 UI does: the build runs as a background task on the event loop while a ticker on the same
 loop measures how late it gets to run (the UI's responsiveness during the build). The
-parent reports the child's wall time, rows, file size and peak RSS (``wait4``), and the
-ratios between the sizes: time should grow with the rows, peak memory should not.
+parent reports the child's wall time, rows, file size, CPU time (``wait4``) and the peak RSS
+of the builder and of its XLSX writer process (sampled twice a second), and the ratios
+between the sizes: time should grow with the rows, peak memory should not.
 
 The synthetic database keeps only the tables' primary keys (the UI's sort indexes are
 dropped to write it faster); the report reads by primary key only.
@@ -25,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -163,23 +165,42 @@ def child(db: Path, columns: str) -> None:
 
 
 def measure(db: Path, columns: str) -> dict[str, Any]:
-    cpu_before = os.times()
+    """Run the child; its wall time, CPU (with the writer process it reaps) and the peak RSS
+    of the builder and of the writer process, sampled twice a second."""
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.devtools.bench_reports", "--child", str(db), "--columns", columns],
         stdout=subprocess.PIPE,
     )
+    peaks = {"builder": 0, "writer": 0}
+    sampler = threading.Thread(target=_sample_rss, args=(process.pid, peaks), daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
+    sampler.join(timeout=5)
     assert process.stdout is not None
     out = process.stdout.read().decode()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"child failed ({process.returncode}): {out}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)
+    result["peak_rss_builder_mib"] = round(peaks["builder"] / 2**20, 1)
+    result["peak_rss_writer_mib"] = round(peaks["writer"] / 2**20, 1)
     result["child_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
     result["load_average"] = round(os.getloadavg()[0], 1)
-    del cpu_before
     return result
+
+
+def _sample_rss(pid: int, peaks: dict[str, int]) -> None:
+    import psutil
+
+    try:
+        builder = psutil.Process(pid)
+        while builder.status() != psutil.STATUS_ZOMBIE:
+            peaks["builder"] = max(peaks["builder"], builder.memory_info().rss)
+            writers = builder.children(recursive=True)
+            peaks["writer"] = max([peaks["writer"], *(w.memory_info().rss for w in writers)])
+            time.sleep(0.5)
+    except psutil.Error:  # the child ended between two samples
+        return
 
 
 def main() -> int:
@@ -216,7 +237,12 @@ def main() -> int:
                     "customers_ratio": sizes[-1] / sizes[0],
                     "rows_ratio": round(large["rows"] / max(small["rows"], 1), 2),
                     "seconds_ratio": round(large["seconds"] / max(small["seconds"], 0.1), 2),
-                    "peak_rss_ratio": round(large["peak_rss_mib"] / small["peak_rss_mib"], 2),
+                    "peak_rss_builder_ratio": round(
+                        large["peak_rss_builder_mib"] / small["peak_rss_builder_mib"], 2
+                    ),
+                    "peak_rss_writer_ratio": round(
+                        large["peak_rss_writer_mib"] / small["peak_rss_writer_mib"], 2
+                    ),
                 }
             )
         )
