@@ -236,3 +236,17 @@ def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     for option in ("--source", "--columns", "--preset", "--filter", "--month", "--format", "--name", "--bom",
                    "--schedule", "--crm", "--crm-id-column"):  # fmt: skip
         assert option in text
+
+
+def test_scheduled_reports_keep_their_newest_months(
+    scored_db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASCENT_REPORTS__KEEP_MONTHS", "1")
+    report_id = _create(capsys, scored_db, "--source", "azure", "--preset", "revenue", "--schedule")
+    assert _run(capsys, scored_db, "run-scheduled", "--month", EARLIER)[0] == 0
+    [older] = json.loads(_run(capsys, scored_db, "show", str(report_id), "--json")[1])["files"]
+    assert Path(older["path"]).is_file()
+    assert _run(capsys, scored_db, "run-scheduled", "--month", MONTH)[0] == 0
+    files = json.loads(_run(capsys, scored_db, "show", str(report_id), "--json")[1])["files"]
+    assert [f["month"] for f in files] == [MONTH]
+    assert not Path(older["path"]).exists()
