@@ -242,7 +242,11 @@ async def score_month_exclusively(store: Store, settings: Settings, month: str, 
     async with exclusive(store.db, monthly_lock_name(month)) as held:
         if not held:
             raise MonthBusy(month)
-        return await run_month(store.scores, store.runs, month, settings.intent, refit=refit)
+        result = await run_month(store.scores, store.runs, month, settings.intent, refit=refit)
+    from scripts.report_hub import after_monthly
+
+    await after_monthly(store, settings, month)  # the downloads hub's scheduled reports
+    return result
 
 
 def release_memory() -> None:

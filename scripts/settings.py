@@ -18,6 +18,7 @@ from typing import Any
 
 from common.errors import InputError
 from crawler.settings import CrawlerSettings
+from intent.hub_settings import ReportHubSettings
 from intent.settings import IntentSettings
 from scripts.settings_checks import allowed_text, value_problem
 from scripts.web.settings import WebSettings
@@ -113,6 +114,9 @@ class Settings:
     )
     web: WebSettings = field(
         default_factory=WebSettings, metadata={"doc": "The analyst web UI (`ascent serve`)."}
+    )
+    reports: ReportHubSettings = field(
+        default_factory=ReportHubSettings, metadata={"doc": "The downloads hub (`ascent report`)."}
     )
 
 

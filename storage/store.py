@@ -10,6 +10,7 @@ from storage.documents import DocumentRepository, SqliteDocumentRepository
 from storage.frontier import FrontierRepository, SqliteFrontierRepository
 from storage.jobs import JobRepository, SqliteJobRepository
 from storage.protocols import SqlDatabase
+from storage.reports import ReportRepository, SqliteReportRepository
 from storage.runs import RunRepository, SqliteRunRepository
 from storage.scores import ScoreRepository, SqliteScoreRepository
 from storage.settings import StorageSettings
@@ -35,6 +36,7 @@ class Store:
         signals: SignalRepository,
         scores: ScoreRepository,
         jobs: JobRepository,
+        reports: ReportRepository,
     ):
         self.db = db
         self.customers = customers
@@ -45,6 +47,7 @@ class Store:
         self.signals = signals
         self.scores = scores
         self.jobs = jobs
+        self.reports = reports
 
     async def close(self) -> None:
         await self.db.close()
@@ -68,6 +71,7 @@ def sqlite_store(db: Database) -> Store:
         signals=SqliteSignalRepository(db),
         scores=SqliteScoreRepository(db),
         jobs=SqliteJobRepository(db),
+        reports=SqliteReportRepository(db),
     )
 
 

@@ -1,9 +1,11 @@
 """The Starlette application of the analyst web UI: routes, security headers, lifespan.
 
-Read-only: every route answers GET and HEAD only (but the CRM matching form, whose POST
-writes nothing), every query goes through a reader connection (``PRAGMA query_only``). The
-pages carry a strict Content-Security-Policy (no script at all, styles and images from this
-origin only), so even text that slipped past escaping could not run.
+Read-only but for two forms: every route answers GET and HEAD only, every query goes
+through a reader connection (``PRAGMA query_only``); the downloads hub's Reports forms (under
+``/reports``) POST to save, build and delete reports, and the CRM matching form (``/match``)
+POSTs a file it matches without writing anything. Each POST is checked for its CSRF token.
+The pages carry a strict Content-Security-Policy (no script at all, styles and images from
+this origin only), so even text that slipped past escaping could not run.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 READ_METHODS = frozenset({"GET", "HEAD"})
-FORM_POSTS = frozenset({"/match"})  # forms that POST (with a CSRF token) and write nothing
+FORM_PATHS = ("/reports", "/match")  # the forms that POST, each with a CSRF token
 
 
 class SecurityMiddleware:
@@ -59,9 +61,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in READ_METHODS and not (
-            scope["method"] == "POST" and scope["path"] in FORM_POSTS
-        ):
+        if scope["method"] not in READ_METHODS and not _form_post(scope):
             response = PlainTextResponse(
                 "read-only: only GET and HEAD are allowed\n",
                 status_code=405,
@@ -84,6 +84,12 @@ class SecurityMiddleware:
             await send(message)
 
         return send_with_headers
+
+
+def _form_post(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    forms = (path == form or path.startswith(form + "/") for form in FORM_PATHS)
+    return scope["method"] == "POST" and any(forms)
 
 
 @dataclass
@@ -156,7 +162,7 @@ def create_app(
     The UI's own settings come from ``web``, else from a ``web`` section of ``settings``,
     else from the defaults.
     """
-    from scripts.web import match, pages
+    from scripts.web import match, pages, reports
 
     if web is None:
         section = getattr(settings, "web", None)
@@ -168,11 +174,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if isinstance(target, Store):
             app.state.ui = UiState(SqliteViewQueries(target.db), templates, web)
+            app.state.hub = reports.ReportHub(target, settings or Settings())
             yield
             return
         store = await open_store(target, storage_settings, reading=True)
         try:
             app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
+            app.state.hub = reports.ReportHub(store, settings or Settings())
             yield
         finally:
             await store.close()
@@ -186,6 +194,10 @@ def create_app(
         Route("/signals", pages.signals, methods=["GET"]),
         Route("/healthz", pages.healthz, methods=["GET"]),
         *match.ROUTES,
+        Route("/reports", reports.reports_page, methods=["GET"]),
+        Route("/reports", reports.submit, methods=["POST"]),
+        Route("/reports/{report_id:int}/files/{file_id:int}", reports.download, methods=["GET"]),
+        Route("/reports/{report_id:int}/delete", reports.delete, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

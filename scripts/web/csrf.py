@@ -1,52 +1,70 @@
-"""CSRF protection for the UI's few POST forms: a double-submit token bound to a cookie.
+"""Cross-site request forgery protection for the UI's forms: a signed double-submit token.
 
-A form page sets a random token in a ``SameSite=Strict``, HttpOnly cookie and repeats it in a
-hidden field; a POST is accepted only when both are present and equal, and when its Origin
-(or, without one, its Referer) is this server. Another site can neither read the cookie nor
-make the browser send it, so it cannot forge the pair.
+Each app instance signs tokens with its own random secret (one guard per app, shared by every
+form). A form carries the token in a hidden field and the browser holds the same token in a
+``SameSite=Strict``, HttpOnly cookie; a POST is accepted only when both are present, equal and
+signed by this instance, and when its Origin (or, without one, its Referer) is this server. A
+page on another site can neither read the cookie nor forge the signature.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import re
 import secrets
 from urllib.parse import urlsplit
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 COOKIE = "ascent_csrf"
 FIELD = "csrf_token"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+MAX_TOKEN = 200
 
 
-def token_for(request: Request) -> str:
-    """The request's token when it carries a well-formed one, else a new one."""
-    current = request.cookies.get(COOKIE, "")
-    return current if _TOKEN.match(current) else secrets.token_urlsafe(32)
+class CsrfGuard:
+    def __init__(self, secret: bytes | None = None):
+        self._secret = secret or secrets.token_bytes(32)
+
+    def _sign(self, nonce: str) -> str:
+        return hmac.new(self._secret, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def _valid(self, token: str) -> bool:
+        nonce, _, signature = token.partition(".")
+        return bool(nonce) and len(token) < MAX_TOKEN and hmac.compare_digest(signature, self._sign(nonce))
+
+    def token(self, request: Request) -> str:
+        """The browser's current token when this instance signed it, else a new one."""
+        held = request.cookies.get(COOKIE, "")
+        if self._valid(held):
+            return held
+        nonce = secrets.token_urlsafe(24)
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def remember(self, response: Response, token: str) -> None:
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+
+    def accepts(self, request: Request, submitted: object) -> bool:
+        held = request.cookies.get(COOKIE, "")
+        if not isinstance(submitted, str) or not held or not hmac.compare_digest(held, submitted):
+            return False
+        return self._valid(held) and _same_origin(request)
 
 
-def set_token(response: Response, token: str) -> None:
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
-
-
-def valid(request: Request, form: FormData) -> bool:
-    """Whether a POST carries the cookie's token in its form and comes from this origin."""
-    cookie = request.cookies.get(COOKIE, "")
-    sent = form.get(FIELD)
-    if not isinstance(sent, str) or not _TOKEN.match(cookie) or not hmac.compare_digest(cookie, sent):
-        return False
-    return _same_origin(request)
+def guard(request: Request) -> CsrfGuard:
+    """The app's one guard (made on first use), so every form accepts every page's cookie."""
+    state = request.app.state
+    if not hasattr(state, "csrf"):
+        state.csrf = CsrfGuard()
+    found: CsrfGuard = state.csrf
+    return found
 
 
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     # Under the UI's no-referrer policy browsers send "Origin: null" and no Referer; privacy
-    # tools strip both. The token pair (and the SameSite=Strict cookie) still has to match.
+    # tools strip both. The signed token pair (and the SameSite=Strict cookie) still has to match.
     source = None if origin == "null" else origin or request.headers.get("referer")
     if not source:
         return True
-    parts = urlsplit(source)
-    return parts.netloc.lower() == request.headers.get("host", "").lower()
+    return urlsplit(source).netloc.lower() == request.headers.get("host", "").lower()

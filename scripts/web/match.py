@@ -78,7 +78,7 @@ async def _upload(request: Request) -> Response:
             request, {"problems": [f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB"]}, 413
         )
     async with request.form(max_files=1, max_fields=4) as form:
-        if not csrf.valid(request, form):
+        if not csrf.guard(request).accepts(request, form.get(csrf.FIELD)):
             return _render(
                 request, {"problems": ["the form has expired: reload the page and try again"]}, 403
             )
@@ -120,7 +120,7 @@ def _result_context(result: CrmMatch, filename: str, name: str) -> dict[str, Any
 
 
 def _render(request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
-    token = csrf.token_for(request)
+    token = csrf.guard(request).token(request)
     base: dict[str, Any] = {
         "month": None,
         "months": [],
@@ -134,7 +134,7 @@ def _render(request: Request, context: dict[str, Any], status_code: int = 200) -
         "summary": None,
     }
     response = render(request, "match.html", {**base, **context}, status_code)
-    csrf.set_token(response, token)
+    csrf.guard(request).remember(response, token)
     return response
 
 

@@ -8,6 +8,7 @@ from storage.jobs import SqliteJobRepository
 from storage.postgres.db import PgDatabase
 from storage.postgres.frontier import PgFrontierRepository
 from storage.postgres.signals import PgSignalRepository
+from storage.reports import SqliteReportRepository
 from storage.runs import SqliteRunRepository
 from storage.scores import SqliteScoreRepository
 from storage.store import Store
@@ -27,6 +28,7 @@ def postgres_store(db: PgDatabase) -> Store:
         signals=PgSignalRepository(db),
         scores=SqliteScoreRepository(db),
         jobs=SqliteJobRepository(db),
+        reports=SqliteReportRepository(db),
     )
 
 

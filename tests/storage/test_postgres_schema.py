@@ -18,7 +18,16 @@ from storage.store import Store, open_store
 pytestmark = [pytest.mark.postgres]
 
 # Shared by every customer by design (reference tables in Citus terms); see docs/postgres.md.
-SHARED_TABLES = {"hosts", "embeddings", "fit_models", "runs", "jobs", "schema_migrations"}
+SHARED_TABLES = {
+    "hosts",
+    "embeddings",
+    "fit_models",
+    "runs",
+    "jobs",
+    "schema_migrations",
+    "report_definitions",  # the downloads hub's reports belong to users, not customers
+    "report_files",
+}
 # Carries customer_id but is a log, not customer data: robots.txt fetches belong to no customer.
 LOG_TABLES = {"fetch_log"}
 

@@ -1,0 +1,99 @@
+"""The downloads hub's wiring: where built files live, building a definition now, building
+the scheduled ones after a monthly run and keeping only their latest months."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from intent.report_builder import Built, build_file
+from scripts.settings import Settings
+from storage.reports import LOCAL_USER, ReportRecord
+from storage.store import Store
+
+log = logging.getLogger("ascent.reports")
+
+
+def reports_folder(store: Store, settings: Settings) -> Path:
+    """The hub's folder: an absolute setting as it is; a relative one beside the database
+    file, or under the working folder for a database URL (which has no folder)."""
+    folder = Path(settings.reports.folder)
+    if folder.is_absolute():
+        return folder
+    db_file = getattr(store.db, "path", None)
+    base = Path(db_file).resolve().parent if isinstance(db_file, Path) else Path.cwd()
+    return base / folder
+
+
+def month_key(record: ReportRecord, run_month: str | None = None) -> str:
+    """The file's month: the run's for a scheduled report, else the definition's own."""
+    return run_month if record.scheduled and run_month else record.month
+
+
+async def create_report(store: Store, record: ReportRecord, user: str = LOCAL_USER) -> ReportRecord:
+    report_id = await store.reports.create(record, user)
+    stored = await store.reports.get(report_id, user)
+    assert stored is not None  # just written by this user
+    return stored
+
+
+async def claim(store: Store, record: ReportRecord, run_month: str | None = None) -> int | None:
+    return await store.reports.claim_file(record.report_id, month_key(record, run_month))
+
+
+async def build_claimed(
+    store: Store, settings: Settings, record: ReportRecord, file_id: int, run_month: str | None = None
+) -> Built:
+    return await build_file(
+        store.reports,
+        store.scores,
+        record,
+        file_id,
+        month_key(record, run_month),
+        reports_folder(store, settings),
+        settings.intent,
+        settings.reports,
+    )
+
+
+async def build_scheduled(store: Store, settings: Settings, month: str) -> list[Built]:
+    """Every scheduled definition's file for ``month`` (each at most once), then the files
+    of months beyond ``keep_months`` are removed."""
+    built: list[Built] = []
+    for record in await store.reports.scheduled():
+        file_id = await claim(store, record, month)
+        if file_id is not None:
+            built.append(await build_claimed(store, settings, record, file_id, month))
+        await _prune(store, record, settings.reports.keep_months)
+    return built
+
+
+async def _prune(store: Store, record: ReportRecord, keep: int) -> None:
+    files = await store.reports.files(record.report_id, record.created_by)
+    old = files[keep:]  # newest month first
+    for file in old:
+        if file.path:
+            Path(file.path).unlink(missing_ok=True)
+    if old:
+        await store.reports.forget_files([f.file_id for f in old])
+
+
+async def after_monthly(store: Store, settings: Settings, month: str) -> None:
+    """The monthly run's hook: a report that fails to build is recorded as failed and never
+    fails the run that scored the month."""
+    try:
+        built = await build_scheduled(store, settings, month)
+    except Exception as exc:
+        log.warning("scheduled reports not built", extra={"month": month, "error": str(exc)})
+        return
+    if built:
+        log.info("scheduled reports built", extra={"month": month, "files": len(built)})
+
+
+async def delete_report(store: Store, report_id: int, user: str = LOCAL_USER) -> bool:
+    paths = await store.reports.delete(report_id, user)
+    if paths is None:
+        return False
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
+    return True

@@ -1,0 +1,233 @@
+"""The downloads hub's records: report definitions per creator and the files built from them.
+
+A definition belongs to the user who created it (``created_by``); every read and delete goes
+through :func:`_visible`, the one place a user's scope limits what they see. Files are keyed
+by (definition, month), so claiming a month that already has a file does nothing: a scheduled
+report is built once per monthly run however often the run repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from storage.protocols import SqlDatabase
+from storage.report_rows import MonthSlices, SqliteMonthSlices
+
+LOCAL_USER = "local"
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """A stored definition, as plain values (the intent layer checks and builds them)."""
+
+    source: str
+    columns: tuple[str, ...]
+    filters: tuple[tuple[str, str], ...]
+    month: str
+    name: str
+    format: str
+    bom: bool = False
+    scheduled: bool = False
+    crm_column: str = ""
+    crm_ids: Mapping[str, str] = field(default_factory=dict)
+    report_id: int = 0
+    created_by: str = LOCAL_USER
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    file_id: int
+    report_id: int
+    month: str
+    status: str
+    row_count: int
+    byte_size: int
+    path: str
+    error: str
+    created_at: float
+    finished_at: float | None
+
+
+class ReportRepository(Protocol):
+    rows: MonthSlices
+
+    async def create(self, record: ReportRecord, created_by: str = LOCAL_USER) -> int: ...
+    async def get(self, report_id: int, scope: str = LOCAL_USER) -> ReportRecord | None: ...
+    async def definitions(self, scope: str = LOCAL_USER) -> list[ReportRecord]: ...
+    async def scheduled(self) -> list[ReportRecord]: ...
+    async def delete(self, report_id: int, scope: str = LOCAL_USER) -> list[str] | None: ...
+    async def claim_file(self, report_id: int, month: str) -> int | None: ...
+    async def progress(self, file_id: int, row_count: int) -> None: ...
+    async def finish(
+        self, file_id: int, status: str, *, row_count: int, byte_size: int, path: str, error: str = ""
+    ) -> None: ...
+    async def files(self, report_id: int, scope: str = LOCAL_USER) -> list[ReportFile]: ...
+    async def file(self, report_id: int, file_id: int, scope: str = LOCAL_USER) -> ReportFile | None: ...
+    async def forget_files(self, file_ids: Sequence[int]) -> None: ...
+
+
+def _visible(scope: str) -> tuple[str, tuple[Any, ...]]:
+    """The condition on ``report_definitions`` that limits a user to their own reports."""
+    return "created_by = ?", (scope,)
+
+
+class SqliteReportRepository:
+    """Plain SQL that SQLite and PostgreSQL both accept as written."""
+
+    def __init__(self, db: SqlDatabase):
+        self.db = db
+        self.rows: MonthSlices = SqliteMonthSlices(db)
+
+    async def create(self, record: ReportRecord, created_by: str = LOCAL_USER) -> int:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO report_definitions(created_by, name, source, columns, filters, month, format,"
+                " bom, scheduled, crm_column, crm_ids, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING report_id",
+                (
+                    created_by,
+                    record.name,
+                    record.source,
+                    json.dumps(list(record.columns)),
+                    json.dumps([list(pair) for pair in record.filters]),
+                    record.month,
+                    record.format,
+                    int(record.bom),
+                    int(record.scheduled),
+                    record.crm_column,
+                    json.dumps(dict(record.crm_ids), sort_keys=True),
+                    time.time(),
+                ),
+            )
+            row = await cursor.fetchone()
+            assert row is not None  # RETURNING answers one row for one insert
+            return int(row[0])
+
+    async def get(self, report_id: int, scope: str = LOCAL_USER) -> ReportRecord | None:
+        where, params = _visible(scope)
+        row = await self.db.fetchone(
+            f"SELECT * FROM report_definitions WHERE report_id = ? AND {where}", (report_id, *params)
+        )
+        return _record(row) if row is not None else None
+
+    async def definitions(self, scope: str = LOCAL_USER) -> list[ReportRecord]:
+        where, params = _visible(scope)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM report_definitions WHERE {where} ORDER BY report_id DESC", params
+        )
+        return [_record(r) for r in rows]
+
+    async def scheduled(self) -> list[ReportRecord]:
+        """Every user's scheduled definitions (the monthly run builds them all)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM report_definitions WHERE scheduled = 1 ORDER BY report_id"
+        )
+        return [_record(r) for r in rows]
+
+    async def delete(self, report_id: int, scope: str = LOCAL_USER) -> list[str] | None:
+        """Forget a definition and its files; returns the paths the caller should remove
+        (None when the definition is not the user's or does not exist)."""
+        where, params = _visible(scope)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT report_id FROM report_definitions WHERE report_id = ? AND {where}",
+                (report_id, *params),
+            )
+            if await cursor.fetchone() is None:
+                return None
+            cursor = await conn.execute(
+                "SELECT path FROM report_files WHERE report_id = ? AND path <> ''", (report_id,)
+            )
+            paths = [str(r[0]) for r in await cursor.fetchall()]
+            await conn.execute("DELETE FROM report_files WHERE report_id = ?", (report_id,))
+            await conn.execute("DELETE FROM report_definitions WHERE report_id = ?", (report_id,))
+            return paths
+
+    async def claim_file(self, report_id: int, month: str) -> int | None:
+        """A new queued file for (report, month); None when that month already has one."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO report_files(report_id, month, status, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (report_id, month) DO NOTHING RETURNING file_id",
+                (report_id, month, QUEUED, time.time()),
+            )
+            row = await cursor.fetchone()
+            return int(row[0]) if row is not None else None
+
+    async def progress(self, file_id: int, row_count: int) -> None:
+        await self.db.execute(
+            "UPDATE report_files SET status = ?, row_count = ? WHERE file_id = ?",
+            (RUNNING, row_count, file_id),
+        )
+
+    async def finish(
+        self, file_id: int, status: str, *, row_count: int, byte_size: int, path: str, error: str = ""
+    ) -> None:
+        await self.db.execute(
+            "UPDATE report_files SET status = ?, row_count = ?, byte_size = ?, path = ?, error = ?,"
+            " finished_at = ? WHERE file_id = ?",
+            (status, row_count, byte_size, path, error, time.time(), file_id),
+        )
+
+    async def files(self, report_id: int, scope: str = LOCAL_USER) -> list[ReportFile]:
+        where, params = _visible(scope)
+        rows = await self.db.fetchall(
+            "SELECT * FROM report_files WHERE report_id = ? AND report_id IN"
+            f" (SELECT report_id FROM report_definitions WHERE {where}) ORDER BY month DESC, file_id DESC",
+            (report_id, *params),
+        )
+        return [_file(r) for r in rows]
+
+    async def file(self, report_id: int, file_id: int, scope: str = LOCAL_USER) -> ReportFile | None:
+        where, params = _visible(scope)
+        row = await self.db.fetchone(
+            "SELECT * FROM report_files WHERE file_id = ? AND report_id = ? AND report_id IN"
+            f" (SELECT report_id FROM report_definitions WHERE {where})",
+            (file_id, report_id, *params),
+        )
+        return _file(row) if row is not None else None
+
+    async def forget_files(self, file_ids: Sequence[int]) -> None:
+        async with self.db.transaction() as conn:
+            for file_id in file_ids:
+                await conn.execute("DELETE FROM report_files WHERE file_id = ?", (file_id,))
+
+
+def _record(row: Any) -> ReportRecord:
+    return ReportRecord(
+        source=row["source"],
+        columns=tuple(json.loads(row["columns"])),
+        filters=tuple((str(k), str(v)) for k, v in json.loads(row["filters"])),
+        month=row["month"],
+        name=row["name"],
+        format=row["format"],
+        bom=bool(row["bom"]),
+        scheduled=bool(row["scheduled"]),
+        crm_column=row["crm_column"],
+        crm_ids=json.loads(row["crm_ids"]),
+        report_id=int(row["report_id"]),
+        created_by=row["created_by"],
+        created_at=float(row["created_at"]),
+    )
+
+
+def _file(row: Any) -> ReportFile:
+    finished = row["finished_at"]
+    return ReportFile(
+        file_id=int(row["file_id"]),
+        report_id=int(row["report_id"]),
+        month=row["month"],
+        status=row["status"],
+        row_count=int(row["row_count"]),
+        byte_size=int(row["byte_size"]),
+        path=row["path"],
+        error=row["error"],
+        created_at=float(row["created_at"]),
+        finished_at=float(finished) if finished is not None else None,
+    )
