@@ -142,10 +142,12 @@ _DUTY_OPENING = re.compile(
     r"install|configure|deploy|program|code|architect|sell|prospect|close|grow|expand|"
     r"answer|greet|process|reconcile|audit|forecast|budget|model|track|improve|"
     r"represent|promote|run|organi[sz]e|schedule|document|teach|care|be|become|obtain|solve|"
-    r"gather|onboard)\b",
+    r"gather|onboard|maximi[sz]e|network|initiate|present|offer)\b",
     re.IGNORECASE,
 )
 TITLE_SEARCH_CHARS = 160
+# A title may hold a period after a short abbreviation ("Sr.", "Jr.", "Mgr."), no sentence end.
+_ABBREVIATION_END = re.compile(r"(?:^|[\s.])[A-Z][a-z]{0,2}$")
 
 
 def job_ad_title(text: str) -> str | None:
@@ -154,10 +156,15 @@ def job_ad_title(text: str) -> str | None:
     job's title, then words only job ads use or a duty in the imperative."""
     for match in _TITLE_BREAK.finditer(text[:TITLE_SEARCH_CHARS]):
         if match.start() == 0:
-            continue
+            return None
         title, rest = text[: match.start()].strip(), text[match.end() :]
         if not is_role_title(title):
-            continue  # "Sr. Data Scientist. ..." breaks after "Sr" first
+            if _ABBREVIATION_END.search(title):
+                continue  # "Sr. Data Scientist. ..." breaks after "Sr" first
+            return None
         if _AD_WORDS.search(rest) or (rest[:1].isupper() and _DUTY_OPENING.match(rest)):
             return title
+        if "." in match.group() or "\n" in match.group():
+            return None  # a sentence ended: what follows is no part of a title
+        # "Designer, Payments - London. Develop ...": the place or team is part of the title
     return None

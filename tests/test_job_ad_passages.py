@@ -23,6 +23,9 @@ from signals.roles import job_ad_title
         ("Sr. Data Scientist. Build churn models with the retail team.", "Sr. Data Scientist"),
         ("Account Executive. manage a book of customers.", None),  # a duty opens with a capital
         ("Contoso and Fabrikam. Build 2026 opened in Seattle.", None),  # no role
+        # a role named in a later sentence is no title
+        ("Acme Corp. Its new sales director starts Monday. Work begins in May.", None),
+        ("Project Manager. The bridge opened in May. Work on the second span starts soon.", None),
         ("We are hiring. Experience required.", None),
         ("", None),
     ],
