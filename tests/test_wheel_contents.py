@@ -44,6 +44,7 @@ def test_the_wheel_carries_the_app_the_fixture_web_and_the_shipped_head(wheel_na
         "scripts/fixture_web/server.py",
         "scripts/web/templates/base.html",
         "signals/head.npz",
+        "signals/role_model.npz",
         "signals/taxonomy.toml",
     ):
         assert needed in wheel_names, needed
