@@ -14,8 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from common.errors import InputError
-from common.vocabulary import COHORTS, FLAGS, REPORT_NAMES
-from common.vocabulary import AREAS
+from common.vocabulary import AREAS, COHORTS, FLAGS, REPORT_NAMES
 from intent.months import MonthError, checked_month
 from intent.reports import AGREEMENT_COLUMNS, FIRMOGRAPHIC_COLUMNS, REPORTS, area_order, columns
 from storage.reports import ReportRecord

@@ -7,8 +7,8 @@ Passages are classified one by one; a page is more than its sentences:
   another page, from the source kind the crawler stored, the URL and the page's schema.org
   types; a feed entry is never a story (the story's own page carries its headline).
 - **A job ad** (a ``JobPosting``, or a careers page whose title is one role) is a hiring
-  signal typed by the role's title (``signals/roles.py``), or no hiring signal at all for a
-  role the taxonomy has no type for; the passages' own hiring guesses are replaced by it.
+  signal typed by the role's title (``signals/role_model.py``), or no hiring signal at all
+  for a role the taxonomy has no type for; the passages' own hiring guesses are replaced by it.
   Of the other types its body states, only technology and workplace ones (a cloud migration
   the new hire will run) stay: its other sentences describe duties, not company news.
 - **A news story or post** also has its headline classified, as a passage of its own: in
@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from common.vocabulary import HIRING_IDS
-from signals.roles import is_role_title, role_family
+from signals.role_model import type_title
+from signals.roles import is_role_title
 from signals.structured import StructuredData
 from signals.taxonomy import NONE, default_taxonomy
 
@@ -46,10 +47,6 @@ _HEADLINE_SOURCES = frozenset({"newsroom", "blog"})
 _JOB_AD_FAMILIES = frozenset({"technology", "workplace"})
 # How many body passages make the lead a headline may agree with.
 LEAD_PASSAGES = 3
-# Confidence of a job ad's hiring type read from its title: a fixed prior (a title names the
-# role more reliably than any sentence of the ad), not fitted; how often it is right on real
-# ads is measured by scripts/devtools/eval_documents.py (BENCHMARKS.md).
-ROLE_TITLE_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,8 @@ class PagePlan:
     kind: str
     headline: str | None  # classified as a passage of its own (position 0) when set
     role_type: str | None = None  # a job ad's hiring type from its title (None: no type)
+    # how often the title stage's answer of that type was right on held-out ads
+    role_confidence: float = 0.0
 
 
 def path_segments(url: str) -> list[str]:
@@ -96,7 +95,9 @@ def plan_page(
     if kind == JOB_AD:
         job = structured.job
         role = job.title if job is not None else title or ""
-        return PagePlan(kind, role or None, role_family(role))
+        typing = type_title(role)
+        role_type = typing.label if typing.label != NONE else None
+        return PagePlan(kind, role or None, role_type, typing.confidence)
     if kind == ARTICLE and title and len(title.split()) >= 3:
         return PagePlan(kind, title)
     return PagePlan(kind, None)
@@ -175,7 +176,8 @@ def decide(
             chosen[candidate.label] = Decision(candidate.position, candidate.label, candidate.confidence)
     if plan.kind == JOB_AD:
         if plan.role_type is not None:
-            _add_job_ad(chosen, plan.role_type, headline, body, labels, agreement_min_confidence)
+            role = (plan.role_type, plan.role_confidence)
+            _add_job_ad(chosen, role, headline, body, labels, agreement_min_confidence)
     elif headline is not None:
         _add_headline(chosen, headline, body, labels, agreement_min_confidence)
     return sorted(chosen.values(), key=lambda d: d.position)
@@ -183,12 +185,13 @@ def decide(
 
 def _add_job_ad(
     chosen: dict[str, Decision],
-    role_type: str,
+    role: tuple[str, float],  # the title's hiring type and the title stage's confidence
     headline: Candidate | None,
     body: Sequence[Candidate],
     labels: Sequence[str],
     floor: float,
 ) -> None:
+    role_type, role_confidence = role
     # the ad's sentence about hiring, even when the passage classifier mistyped its role
     mistyped = [c for c in body if c.label in HIRING_TYPES]
     evidence = (
@@ -198,7 +201,7 @@ def _add_job_ad(
     ) or headline
     if evidence is None:
         return
-    confidence = max(ROLE_TITLE_CONFIDENCE, evidence.confidence if evidence.label == role_type else 0.0)
+    confidence = max(role_confidence, evidence.confidence if evidence.label == role_type else 0.0)
     chosen[role_type] = Decision(evidence.position, role_type, confidence)
 
 

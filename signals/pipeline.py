@@ -20,7 +20,6 @@ import numpy as np
 from signals.classify import Prediction, SignalClassifier
 from signals.document import (
     OTHER,
-    ROLE_TITLE_CONFIDENCE,
     Candidate,
     PagePlan,
     decide,
@@ -29,7 +28,8 @@ from signals.document import (
 )
 from signals.embed import CachedEmbedder, Embedder
 from signals.explain import Explanation, explain
-from signals.roles import job_ad_title, role_family
+from signals.role_model import type_title
+from signals.roles import job_ad_title
 from signals.settings import SignalSettings
 from signals.taxonomy import NONE, default_taxonomy
 from storage.owners import new_owner, reclaim_dead
@@ -105,18 +105,20 @@ def classify_texts(
 def read_as_job_ad(text: str, prediction: Prediction) -> Prediction:
     """A passage that opens a job ad is a hire of the role its title names, whatever its body
     talks about (the team, the tools, the company): a role the taxonomy has no type for is no
-    hire. Only what a job ad may also state (the technology and workplace families) is kept."""
+    hire. Only what a job ad may also state (the technology and workplace families) is kept.
+    The confidence is the title stage's, measured on held-out ads (signals/role_model.py)."""
     title = job_ad_title(text)
     if title is None:
         return prediction
-    role = role_family(title)
-    if role is not None:
-        return dataclasses.replace(
-            prediction, label=role, confidence=max(prediction.confidence, ROLE_TITLE_CONFIDENCE)
-        )
+    role = type_title(title)
+    if role.label != NONE:
+        confidence = role.confidence
+        if prediction.label == role.label:
+            confidence = max(confidence, prediction.confidence)
+        return dataclasses.replace(prediction, label=role.label, confidence=confidence)
     if prediction.label != NONE and job_ad_may_state(prediction.label):
         return prediction
-    return dataclasses.replace(prediction, label=NONE, confidence=ROLE_TITLE_CONFIDENCE)
+    return dataclasses.replace(prediction, label=NONE, confidence=role.confidence)
 
 
 @dataclass

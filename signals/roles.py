@@ -61,6 +61,7 @@ _FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"technician)|database|dba|data (scientist|engineer|analyst|architect)|"
             r"machine learning|ml|ai|artificial intelligence|architect|it|information technology|"
             r"technical (lead|support)|tech lead|helpdesk|help desk|service desk|desktop support|"
+            r"data science|statistician|business intelligence|analytics engineer|"
             r"full ?stack|front ?end|back ?end|web developer|ios|android|qa|quality assurance|"
             r"test automation|firmware|cloud (engineer|architect|developer|consultant|specialist|"
             r"administrator))\b"
@@ -128,16 +129,42 @@ _AD_WORDS = re.compile(
     r"skills|preferred|must have|job description|join (our|the) team)\b",
     re.IGNORECASE,
 )
+# Or it goes straight into the duties, each an order in the imperative ("Manage the team's
+# budget.", "Work with partners to ..."): a verb of duties, capitalised, opens the rest.
+_DUTY_OPENING = re.compile(
+    r"(?:manage|work|develop|build|lead|provide|design|partner|support|conduct|contribute|help|"
+    r"drive|collaborate|deliver|create|define|consult|perform|serve|hire|implement|review|"
+    r"identify|engage|plan|communicate|ensure|use|assist|apply|own|negotiate|cultivate|set|"
+    r"oversee|coordinate|establish|generate|act|analy[sz]e|recruit|advise|collect|guide|write|"
+    r"investigate|source|take|prioriti[sz]e|maintain|research|execute|assess|influence|"
+    r"facilitate|optimi[sz]e|handle|diagnose|understand|shape|produce|align|prepare|monitor|"
+    r"evaluate|report|respond|resolve|test|train|mentor|operate|administer|troubleshoot|"
+    r"install|configure|deploy|program|code|architect|sell|prospect|close|grow|expand|"
+    r"answer|greet|process|reconcile|audit|forecast|budget|model|track|improve|"
+    r"represent|promote|run|organi[sz]e|schedule|document|teach|care|be|become|obtain|solve|"
+    r"gather|onboard|maximi[sz]e|network|initiate|present|offer)\b",
+    re.IGNORECASE,
+)
 TITLE_SEARCH_CHARS = 160
+# A title may hold a period after a short abbreviation ("Sr.", "Jr.", "Mgr."), no sentence end.
+_ABBREVIATION_END = re.compile(r"(?:^|[\s.])[A-Z][a-z]{0,2}$")
 
 
 def job_ad_title(text: str) -> str | None:
-    """The role's title when a passage opens a job ad ("Payroll Specialist. You will run ..."),
-    else None: a title that reads as one job's title, then words only job ads use."""
-    match = _TITLE_BREAK.search(text[:TITLE_SEARCH_CHARS])
-    if match is None or match.start() == 0:
-        return None
-    title, rest = text[: match.start()].strip(), text[match.end() :]
-    if not is_role_title(title) or not _AD_WORDS.search(rest):
-        return None
-    return title
+    """The role's title when a passage opens a job ad ("Payroll Specialist. You will run ...",
+    "Payroll Specialist. Run the monthly payroll ..."), else None: a title that reads as one
+    job's title, then words only job ads use or a duty in the imperative."""
+    for match in _TITLE_BREAK.finditer(text[:TITLE_SEARCH_CHARS]):
+        if match.start() == 0:
+            return None
+        title, rest = text[: match.start()].strip(), text[match.end() :]
+        if not is_role_title(title):
+            if _ABBREVIATION_END.search(title):
+                continue  # "Sr. Data Scientist. ..." breaks after "Sr" first
+            return None
+        if _AD_WORDS.search(rest) or (rest[:1].isupper() and _DUTY_OPENING.match(rest)):
+            return title
+        if "." in match.group() or "\n" in match.group():
+            return None  # a sentence ended: what follows is no part of a title
+        # "Designer, Payments - London. Develop ...": the place or team is part of the title
+    return None

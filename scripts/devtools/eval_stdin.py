@@ -56,6 +56,10 @@ def score(file: str, units: Sequence[devset.Unit], answers: Sequence[str]) -> st
     if roles:
         hired = sum(a in HIRING for _, a in roles) / len(roles)
         parts.append(f"job ads typed hiring_* {hired:.3f}")
+    if file == "google-jobs":
+        # every ad: its hiring type, or none for a role the taxonomy has no type for
+        right = sum((u.labels[0] if u.labels else NONE) == a for u, a in judged)
+        parts.append(f"role typing accuracy {right / max(len(judged), 1):.3f} of {len(judged)} ads")
     return "; ".join(parts)
 
 

@@ -140,9 +140,7 @@ async def _page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    from common.vocabulary import AREAS
-
-    from common.vocabulary import COHORTS, FLAGS, REPORT_NAMES
+    from common.vocabulary import AREAS, COHORTS, FLAGS, REPORT_NAMES
     from intent.matrix import Matrix
     from intent.report_definition import FILTER_KEYS, PRESETS, available_columns
 

@@ -6,6 +6,7 @@ import pytest
 
 from signals.classify import Prediction
 from signals.pipeline import read_as_job_ad
+from signals.role_model import RoleTyping, confidence_by_type, type_title
 from signals.roles import job_ad_title
 
 
@@ -17,6 +18,14 @@ from signals.roles import job_ad_title
         ("Security Analyst: responsibilities include triage of alerts.", "Security Analyst"),
         ("Acme Corp. The company opened a plant in Ohio last year.", None),  # no role, no ad
         ("Project Manager. The bridge opened to traffic in May.", None),  # a role, but no ad words
+        # straight into the duties, in the imperative, as many career sites open an ad
+        ("Account Executive. Manage a book of mid-market customers in the region.", "Account Executive"),
+        ("Sr. Data Scientist. Build churn models with the retail team.", "Sr. Data Scientist"),
+        ("Account Executive. manage a book of customers.", None),  # a duty opens with a capital
+        ("Contoso and Fabrikam. Build 2026 opened in Seattle.", None),  # no role
+        # a role named in a later sentence is no title
+        ("Acme Corp. Its new sales director starts Monday. Work begins in May.", None),
+        ("Project Manager. The bridge opened in May. Work on the second span starts soon.", None),
         ("We are hiring. Experience required.", None),
         ("", None),
     ],
@@ -32,7 +41,18 @@ def _said(label: str, confidence: float = 0.6) -> Prediction:
 def test_the_title_types_the_hire_whatever_the_body_talks_about() -> None:
     text = "Cloud Engineer. Experience with our sales team's CRM and security tooling is required."
     read = read_as_job_ad(text, _said("hiring_sales"))
-    assert read.label == "hiring_tech" and read.confidence >= 0.9
+    # the confidence is how often the title stage's hiring_tech was right on real ads
+    assert read.label == "hiring_tech" and read.confidence == type_title("Cloud Engineer").confidence
+    agreed = read_as_job_ad(text, _said("hiring_tech", 0.97))
+    assert agreed.label == "hiring_tech" and agreed.confidence == 0.97
+
+
+def test_the_title_stages_confidence_is_measured_not_a_prior() -> None:
+    confidence = confidence_by_type()
+    assert set(confidence) == {"none", "hiring_tech", "hiring_security", "hiring_sales", "hiring_finance"}
+    assert all(0.0 < p < 1.0 for p in confidence.values())
+    assert type_title("Payroll Specialist") == RoleTyping("hiring_finance", confidence["hiring_finance"])
+    assert type_title("Delivery Driver").label == "none"
 
 
 def test_a_role_without_a_type_is_no_hire_but_may_name_a_technology() -> None:

@@ -8,9 +8,11 @@ import time
 
 import pytest
 
+from signals.document import JOB_AD, plan_page
 from signals.extract import extract_html
+from signals.role_model import confidence_by_type
 from signals.roles import is_role_title, role_family
-from signals.structured import MAX_FIELD_CHARS, MAX_SCRIPT_CHARS, from_jsonld
+from signals.structured import MAX_FIELD_CHARS, MAX_SCRIPT_CHARS, JobPosting, StructuredData, from_jsonld
 
 
 def page(*scripts: str, body: str = "<p>Join our team.</p>") -> str:
@@ -135,6 +137,8 @@ def test_many_scripts_and_microdata_scopes_are_capped() -> None:
         (".NET Developer", "hiring_tech"),
         ("IT Support Analyst", "hiring_tech"),
         ("Data Scientist", "hiring_tech"),
+        ("Director, Data Science", "hiring_tech"),  # data roles are tech hires (the taxonomy)
+        ("Business Intelligence Analyst", "hiring_tech"),
         ("Civil Engineer", None),
         ("Cloud Programme Manager", None),
         ("Delivery Driver", None),
@@ -148,3 +152,24 @@ def test_role_family_from_the_title(title: str, family: str | None) -> None:
 def test_role_titles_and_other_titles() -> None:
     assert is_role_title("Delivery Driver") and is_role_title("Payroll Specialist")
     assert not is_role_title("Life at Westbrook") and not is_role_title("Careers")
+
+
+def test_a_job_ads_plan_carries_the_title_stages_measured_confidence() -> None:
+    structured = StructuredData(jobs=[JobPosting(title="Payroll Specialist")])
+    plan = plan_page(
+        url="https://westbrook.example/careers/payroll",
+        source_kind="careers",
+        document_kind="page",
+        title="Payroll Specialist - Careers",
+        structured=structured,
+    )
+    assert plan.kind == JOB_AD and plan.role_type == "hiring_finance"
+    assert plan.role_confidence == confidence_by_type()["hiring_finance"] < 0.9
+    no_type = plan_page(
+        url="https://westbrook.example/careers/driver",
+        source_kind="careers",
+        document_kind="page",
+        title=None,
+        structured=StructuredData(jobs=[JobPosting(title="Delivery Driver")]),
+    )
+    assert no_type.kind == JOB_AD and no_type.role_type is None
