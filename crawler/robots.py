@@ -180,9 +180,6 @@ class RobotsPolicy:
             return None
         return rules.allows(url, self.token)
 
-    def invalidate(self, site: str) -> None:
-        self._cache.pop(origin_of(site), None)
-
     async def rules(self, site: str) -> RobotsRules:
         origin = origin_of(site)
         if "://" not in site:

@@ -21,7 +21,7 @@ import numpy as np
 
 from signals.classify import embed_cached
 from signals.embed import Embedder
-from signals.taxonomy import NONE, default_taxonomy
+from signals.taxonomy import default_taxonomy
 
 DEV_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "signals-dev"
 
@@ -147,11 +147,6 @@ def cache_path(embedder: Embedder) -> Path:
 
 def embed_units(units: Sequence[Unit], embedder: Embedder) -> np.ndarray:
     return embed_cached([u.text for u in units], embedder, cache_path(embedder))
-
-
-def primary_label(unit: Unit) -> str:
-    """The single label a unit is scored against per type (``none`` when it has none)."""
-    return unit.labels[0] if len(unit.labels) == 1 else (unit.labels[0] if unit.labels else NONE)
 
 
 if __name__ == "__main__":  # warm the vector cache: python -m scripts.devtools.devset

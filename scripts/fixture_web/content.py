@@ -1133,5 +1133,3 @@ def pick(kind: str, table: Mapping[str, T], rng: random.Random, context: Mapping
     return fill(pick_one(rng, options), rng, context)
 
 
-def phrasing_count(signal_type: str) -> int:
-    return len(SIGNALS[signal_type])

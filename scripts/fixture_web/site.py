@@ -37,9 +37,6 @@ def not_found(message: str = "Not found") -> Page:
     return Page(404, "text/html; charset=utf-8", body.encode())
 
 
-def redirect(location: str, status: int = 301) -> Page:
-    return Page(status, "text/html; charset=utf-8", b"", headers=[("Location", location)])
-
 
 def visible(posts: list[Post], now: datetime) -> list[Post]:
     return [p for p in posts if p.published <= now]

@@ -44,9 +44,6 @@ CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT_MS = 10_000
 
 
-def is_postgres_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
 
 def translate_error(exc: psycopg.Error) -> StorageError:
     """The storage error a psycopg error stands for: the same class SQLite's would map to."""
