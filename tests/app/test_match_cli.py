@@ -10,40 +10,18 @@ import pytest
 
 from intent.crm_file import MAX_FILE_BYTES, OUTPUT_COLUMNS, CrmFileError, read_crm
 from intent.crm_match import match_crm
-from intent.imports import sub_segment
 from intent.matching import DEFAULT_FUZZY_THRESHOLD
 from scripts.cli import main
 from scripts.devtools.bench_match import customers_of, messy_export, score
 from scripts.fixture_web.world import World
-from storage.customers import Customer
 from storage.store import open_store
-
-
-def _customer(customer_id: str, name: str, domain: str) -> Customer:
-    return Customer(
-        customer_id,
-        name,
-        domain,
-        50,
-        "Retail",
-        "Grocery",
-        "Leeds",
-        "",
-        "LS1",
-        "United Kingdom",
-        False,
-        0.0,
-        "P1",
-        "Partner One",
-        sub_segment(50, 0.0),
-    )
-
+from tests.support.match_world import crm_customer
 
 CUSTOMERS = [
-    _customer("C1", "Contoso Ltd", "contoso.co.uk"),
-    _customer("C2", "Fabrikam", "fabrikam.com"),
-    _customer("C3", "Northwind Traders", "northwind.com"),
-    _customer("C4", "Northwind Traders", "northwind.de"),
+    crm_customer("C1", "Contoso Ltd", "contoso.co.uk"),
+    crm_customer("C2", "Fabrikam", "fabrikam.com"),
+    crm_customer("C3", "Northwind Traders", "northwind.com"),
+    crm_customer("C4", "Northwind Traders", "northwind.de"),
 ]
 
 

@@ -7,54 +7,23 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from intent.crm_file import OUTPUT_COLUMNS
-from intent.imports import sub_segment
 from scripts.web import match as match_page
 from scripts.web.app import create_app
 from scripts.web.csrf import COOKIE, FIELD
-from storage.customers import Customer
-from storage.store import open_store
+from tests.support.match_world import seed_two_customers
 
 HOSTILE = "<script>alert(1)</script>"
-
-
-def _customer(customer_id: str, name: str, domain: str) -> Customer:
-    return Customer(
-        customer_id,
-        name,
-        domain,
-        50,
-        "Retail",
-        "Grocery",
-        "Leeds",
-        "",
-        "LS1",
-        "United Kingdom",
-        False,
-        0.0,
-        "P1",
-        "Partner One",
-        sub_segment(50, 0.0),
-    )
-
-
-async def _seed(path: Path) -> None:
-    store = await open_store(path)
-    async with store:
-        await store.customers.upsert_all(
-            [_customer("C1", "Contoso Ltd", "contoso.co.uk"), _customer("C2", "Fabrikam", "fabrikam.com")]
-        )
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     path = tmp_path_factory.mktemp("match-web") / "ascent.db"
-    asyncio.run(_seed(path))
+    asyncio.run(seed_two_customers(path))
     with TestClient(create_app(path), base_url="http://testserver") as test_client:
         yield test_client
 

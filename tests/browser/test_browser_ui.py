@@ -9,14 +9,13 @@ main page is saved as a screenshot under tests/artifacts/ for a person to look a
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
 
-from tests.support.browser import CHROMIUM, shot
+from tests.support.browser import CHROMIUM, serving_ui, shot
 from tests.support.web_rows import HOSTILE_URL, seed_file
 
 pytestmark = [
@@ -67,34 +66,12 @@ def site() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def ui(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import socket
-
-    import uvicorn
-
     from scripts.web.app import create_app
     from scripts.web.settings import WebSettings
 
     db = seed_file(tmp_path_factory.mktemp("browser") / "ascent.db", f"{site}/careers/cloud")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(db, web=WebSettings(page_size=5))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "UI server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-
-
-
-
+    with serving_ui(create_app(db, web=WebSettings(page_size=5))) as url:
+        yield url
 
 
 def test_analyst_journey_matrix_cell_filter_customer_signal_link(page: Any, ui: str, site: str) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,8 @@ from typing import Any
 import pytest
 
 from intent.crm_file import OUTPUT_COLUMNS
-from intent.imports import sub_segment
-from storage.customers import Customer
-from storage.store import open_store
-from tests.support.browser import CHROMIUM, shot
+from tests.support.browser import CHROMIUM, serving_ui, shot
+from tests.support.match_world import seed_two_customers
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,58 +31,17 @@ CRM = (
 )
 
 
-def _customer(customer_id: str, name: str, domain: str) -> Customer:
-    return Customer(
-        customer_id,
-        name,
-        domain,
-        50,
-        "Retail",
-        "Grocery",
-        "Leeds",
-        "",
-        "LS1",
-        "United Kingdom",
-        False,
-        0.0,
-        "P1",
-        "Partner One",
-        sub_segment(50, 0.0),
-    )
-
-
-async def _seed(path: Path) -> None:
-    store = await open_store(path)
-    async with store:
-        await store.customers.upsert_all(
-            [_customer("C1", "Contoso Ltd", "contoso.co.uk"), _customer("C2", "Fabrikam", "fabrikam.com")]
-        )
-
-
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from scripts.web.app import create_app
 
     db = tmp_path_factory.mktemp("match-browser") / "ascent.db"
     # Playwright's sync API may already run an event loop in this thread.
-    seeding = threading.Thread(target=asyncio.run, args=(_seed(db),))
+    seeding = threading.Thread(target=asyncio.run, args=(seed_two_customers(db),))
     seeding.start()
     seeding.join()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "UI server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_ui(create_app(db)) as url:
+        yield url
 
 
 def test_upload_a_crm_file_see_the_summary_and_download_it_matched(

@@ -11,7 +11,6 @@ import asyncio
 import concurrent.futures
 import csv
 import io
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from scripts.cli import main as cli
 from storage.store import open_store
-from tests.support.browser import CHROMIUM, shot
+from tests.support.browser import CHROMIUM, serving_ui, shot
 from tests.support.report_world import MONTH, report_world
 
 COLUMNS = ["AzureIntent", "CustomerID", "AccountName", "Country", "PotentialRevenue", "AzureCluster"]
@@ -56,27 +55,10 @@ def _in_thread(call: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def ui(hub_db: Path) -> Iterator[str]:
-    import socket
-
-    import uvicorn
-
     from scripts.web.app import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub_db), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "UI server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_ui(create_app(hub_db)) as url:
+        yield url
 
 
 def _fill(page: Any, month: str, fmt: str) -> None:
