@@ -29,7 +29,7 @@ from signals.explain import (
 )
 from signals.pipeline import classify_scored
 from signals.settings import SignalSettings
-from signals.taxonomy import NONE, default_taxonomy
+from signals.taxonomy import NONE
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 BENCH_COMPANIES = [
