@@ -30,6 +30,13 @@ from signals.embed import Embedder, text_hash
 from signals.taxonomy import NONE, Taxonomy, default_taxonomy
 
 MAX_EXAMPLE_CHARS = 2000
+# Passage vectors per product in :meth:`SignalClassifier.nearest_many` (bounds its memory:
+# a chunk's similarities to ~3,300 examples take 3.4 MB).
+NEAREST_CHUNK = 256
+# How far apart two similarities must be for a single product to order and print them as a
+# batch product does: ~4x the largest difference between the two over 2 million
+# 384-dimension products of unit vectors (1.3e-7 each way).
+NEAREST_SETTLED = 1e-6
 # Bumped when a pickled SignalClassifier gains or loses a field.
 CACHE_VERSION = "3"
 
@@ -475,10 +482,15 @@ class SignalClassifier:
     def taxonomy(self) -> Taxonomy:
         return default_taxonomy()
 
-    def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def probabilities(
+        self, vectors: np.ndarray, texts: Sequence[str], cues: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Calibrated probabilities over ``labels``, one row per text (``cues``: the texts'
+        :func:`cue_matrix`, when the caller already has it)."""
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        cues = cue_matrix(texts, self.taxonomy)
+        if cues is None:
+            cues = cue_matrix(texts, self.taxonomy)
         return apply_temperature(self.scorer.predict_proba(vectors, cues, texts), self.temperature)
 
     def decide(self, probs: np.ndarray) -> list[Prediction]:
@@ -496,31 +508,92 @@ class SignalClassifier:
         return out
 
     def predict(self, vectors: np.ndarray, texts: Sequence[str]) -> list[Prediction]:
-        predictions = self.decide(self.probabilities(vectors, texts))
+        return self.score(vectors, texts)[1]
+
+    def score(self, vectors: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, list[Prediction]]:
+        """The calibrated probabilities (:meth:`probabilities`) and the predictions
+        (:meth:`predict`) of the texts, from one pass: the cue features and the scorer run
+        once, and the second opinion reuses the cue features of the passages it is asked about."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels))), []
+        cues = cue_matrix(texts, self.taxonomy)
+        return self._score(vectors, texts, cues)
+
+    def _score(
+        self, vectors: np.ndarray, texts: Sequence[str], cues: np.ndarray
+    ) -> tuple[np.ndarray, list[Prediction]]:
+        probabilities = self.probabilities(vectors, texts, cues)
+        predictions = self.decide(probabilities)
         missed = [i for i, p in enumerate(predictions) if p.label == NONE]
         if self.rescue is not None and missed:
-            second = self.rescue.predict(vectors[missed], [texts[i] for i in missed])
+            second = self.rescue._score(vectors[missed], [texts[i] for i in missed], cues[missed])[1]
             for i, prediction in zip(missed, second, strict=True):
                 if prediction.label != NONE:
                     predictions[i] = prediction
-        return predictions
+        return probabilities, predictions
 
     def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[Example, float]]:
         """The k labelled examples most similar to one passage vector (cosine)."""
+        return self.nearest_many(np.asarray(vector).reshape(1, -1), k)[0]
+
+    def nearest_many(self, vectors: np.ndarray, k: int = 3) -> list[list[tuple[Example, float]]]:
+        """:meth:`nearest` of each row of ``vectors``, from one matrix product per chunk.
+
+        A similarity product per signal cost milliseconds of waiting math-library threads on
+        a busy machine; one product for a batch costs about as much as one of those. A batch
+        product sums in another order than a single one, so their similarities differ in the
+        last bits (~1e-7). Where that could show (two of the k+1 best closer than
+        ``NEAREST_SETTLED``, or a similarity that close to a 4th-decimal rounding boundary,
+        as explanations print them), the row is computed alone, as one signal at a time is:
+        the examples, their order and their printed similarities come out the same either way.
+        """
         if len(self.examples) == 0:
-            return []
-        sims = self.vectors @ vector.astype(np.float32)
-        k = min(k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top])]
-        return [(self.examples[i], float(sims[i])) for i in top]
+            return [[] for _ in range(len(vectors))]
+        k = min(k, len(self.examples))
+        out = []
+        for start in range(0, len(vectors), NEAREST_CHUNK):
+            chunk = np.asarray(vectors[start : start + NEAREST_CHUNK], dtype=np.float32)
+            for vector, sims in zip(chunk, chunk @ self.vectors.T, strict=True):
+                top = _top(sims, min(k + 1, len(sims)))
+                if _settled(sims[top], k):
+                    out.append([(self.examples[i], float(sims[i])) for i in top[:k]])
+                else:
+                    alone = self.vectors @ vector
+                    out.append([(self.examples[i], float(alone[i])) for i in _top(alone, k)])
+        return out
 
     def prototype(self, label: str) -> np.ndarray:
-        members = self.vectors[[e.label == label for e in self.examples]]
-        if len(members) == 0:
-            return np.zeros(self.vectors.shape[1], dtype=np.float32)
-        mean = members.mean(axis=0)
-        return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+        """The normalised mean vector of the type's examples (computed once per label)."""
+        cached = self._prototypes.get(label)
+        if cached is None:
+            members = self.vectors[[e.label == label for e in self.examples]]
+            if len(members) == 0:
+                cached = np.zeros(self.vectors.shape[1], dtype=np.float32)
+            else:
+                mean = members.mean(axis=0)
+                cached = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+            self._prototypes[label] = cached
+        return cached
+
+    @functools.cached_property
+    def _prototypes(self) -> dict[str, np.ndarray]:
+        return {}
+
+
+def _top(sims: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest similarities, largest first."""
+    top = np.argpartition(-sims, k - 1)[:k]
+    return top[np.argsort(-sims[top])]
+
+
+def _settled(best: np.ndarray, k: int) -> bool:
+    """Whether the best similarities (largest first, k or k+1 of them) are far enough from
+    each other and the first k from a printed rounding boundary that a float32 product could
+    not order or print them otherwise (see :meth:`SignalClassifier.nearest_many`)."""
+    if len(best) > 1 and np.any(best[:-1] - best[1:] <= NEAREST_SETTLED):
+        return False
+    scaled = best[:k] * 1e4
+    return bool(np.all(np.abs(scaled - np.floor(scaled) - 0.5) > NEAREST_SETTLED * 1e4))
 
 
 def cue_matrix(texts: Sequence[str], taxonomy: Taxonomy) -> np.ndarray:

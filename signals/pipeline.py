@@ -27,7 +27,7 @@ from signals.document import (
     plan_page,
 )
 from signals.embed import CachedEmbedder, Embedder
-from signals.explain import Explanation, explain
+from signals.explain import Explanation, ToExplain, explain_all
 from signals.role_model import type_title
 from signals.roles import job_ad_title
 from signals.settings import SignalSettings
@@ -75,31 +75,42 @@ def classify_texts(
     published: str | None = None,
 ) -> list[PassageResult]:
     """Label, confidence, areas and explanation of each passage (vectors row-aligned)."""
+    return classify_scored(texts, vectors, classifier, encode=encode, company=company, published=published)[0]
+
+
+def classify_scored(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    classifier: SignalClassifier,
+    *,
+    encode: Callable[[Sequence[str]], np.ndarray] | None = None,
+    company: str | None = None,
+    published: str | None = None,
+) -> tuple[list[PassageResult], np.ndarray]:
+    """:func:`classify_texts` and the calibrated probabilities it decided from (row i for
+    text i), from one scoring pass; the explanations of all passages are built together."""
     taxonomy = default_taxonomy()
-    predictions: list[Prediction] = [
-        read_as_job_ad(text, prediction)
-        for text, prediction in zip(texts, classifier.predict(vectors, texts), strict=True)
-    ]
-    results = []
-    for text, vector, prediction in zip(texts, vectors, predictions, strict=True):
-        results.append(
-            PassageResult(
-                text=text,
-                signal_type=prediction.label,
-                confidence=prediction.confidence,
-                areas=taxonomy.areas_for(prediction.label, text),
-                explanation=explain(
-                    text,
-                    prediction.label,
-                    vector,
-                    classifier,
-                    company=company,
-                    published=published,
-                    encode=encode,
-                ),
-            )
+    probabilities, raw = classifier.score(vectors, texts)
+    predictions = [read_as_job_ad(text, prediction) for text, prediction in zip(texts, raw, strict=True)]
+    explanations = explain_all(
+        [
+            ToExplain(text, prediction.label, vector, company, published)
+            for text, vector, prediction in zip(texts, vectors, predictions, strict=True)
+        ],
+        classifier,
+        encode=encode,
+    )
+    results = [
+        PassageResult(
+            text=text,
+            signal_type=prediction.label,
+            confidence=prediction.confidence,
+            areas=taxonomy.areas_for(prediction.label, text),
+            explanation=explanation,
         )
-    return results
+        for text, prediction, explanation in zip(texts, predictions, explanations, strict=True)
+    ]
+    return results, probabilities
 
 
 def read_as_job_ad(text: str, prediction: Prediction) -> Prediction:
@@ -255,6 +266,32 @@ def page_signals(
     """A page's signals, explained: the document decision over its classified passages
     (``passages``, their vectors, calibrated probabilities and the classifier's own
     predictions are row-aligned; the predictions are made here when not given)."""
+    chosen = page_decisions(item, passages, vectors, probabilities, classifier, settings, predictions)
+    return explain_signals(chosen, classifier)
+
+
+@dataclass(frozen=True)
+class PageSignal:
+    """A passage the document decision made a signal, before it is explained."""
+
+    page: PreparedPage
+    passage: NewPassage
+    vector: np.ndarray
+    signal_type: str
+    confidence: float
+
+
+def page_decisions(
+    item: PreparedPage,
+    passages: Sequence[NewPassage],
+    vectors: np.ndarray,
+    probabilities: np.ndarray,
+    classifier: SignalClassifier,
+    settings: SignalSettings,
+    predictions: Sequence[Prediction] | None = None,
+) -> list[PageSignal]:
+    """The document decision over a page's classified passages (arguments as for
+    :func:`page_signals`): which passages are its signals."""
     if predictions is None:
         # predict, not decide: a classifier may add a second opinion there (svm+kw+head)
         predictions = classifier.predict(vectors, [p.text for p in passages]) if len(passages) else []
@@ -278,27 +315,45 @@ def page_signals(
     by_position = {
         passage.position: (passage, vector) for passage, vector in zip(passages, vectors, strict=True)
     }
-    results = []
-    for decision in decisions:
-        passage, vector = by_position[decision.position]
-        # key phrases come from the cues here (encode=None): a model call per signal would
-        # cost more than the passage itself and repeat on every reclassification
-        result = PassageResult(
-            text=passage.text,
-            signal_type=decision.signal_type,
-            confidence=decision.confidence,
-            areas=default_taxonomy().areas_for(decision.signal_type, passage.text),
-            explanation=explain(
-                passage.text,
-                decision.signal_type,
-                vector,
-                classifier,
-                company=item.document.account_name,
-                published=item.published,
+    return [
+        PageSignal(item, *by_position[decision.position], decision.signal_type, decision.confidence)
+        for decision in decisions
+    ]
+
+
+def explain_signals(
+    chosen: Sequence[PageSignal], classifier: SignalClassifier
+) -> list[tuple[NewPassage, PassageResult]]:
+    """The signals of one or many pages with their explanations, built together."""
+    # key phrases come from the cues here (encode=None): a model call per signal would
+    # cost more than the passage itself and repeat on every reclassification
+    explanations = explain_all(
+        [
+            ToExplain(
+                one.passage.text,
+                one.signal_type,
+                one.vector,
+                company=one.page.document.account_name,
+                published=one.page.published,
+            )
+            for one in chosen
+        ],
+        classifier,
+    )
+    taxonomy = default_taxonomy()
+    return [
+        (
+            one.passage,
+            PassageResult(
+                text=one.passage.text,
+                signal_type=one.signal_type,
+                confidence=one.confidence,
+                areas=taxonomy.areas_for(one.signal_type, one.passage.text),
+                explanation=explanation,
             ),
         )
-        results.append((passage, result))
-    return results
+        for one, explanation in zip(chosen, explanations, strict=True)
+    ]
 
 
 class ClassifyPipeline:
@@ -391,14 +446,12 @@ class ClassifyPipeline:
             if not p.is_boilerplate and p.position not in item.repeated and len(p.text) >= MIN_PASSAGE_CHARS
         ]
         vectors = await self.cached.encode([p.text for _, p in todo], [p.passage_hash for _, p in todo])
-        texts = [p.text for _, p in todo]
-        probabilities = self.classifier.probabilities(vectors, texts)
-        predictions = self.classifier.predict(vectors, texts) if todo else []
+        probabilities, predictions = self.classifier.score(vectors, [p.text for _, p in todo])
         rows: list[list[int]] = [[] for _ in prepared]
         for row, (index, _) in enumerate(todo):
             rows[index].append(row)
-        results = [
-            page_signals(
+        chosen = [
+            page_decisions(
                 item,
                 [todo[row][1] for row in item_rows],
                 vectors[item_rows],
@@ -409,6 +462,9 @@ class ClassifyPipeline:
             )
             for item, item_rows in zip(prepared, rows, strict=True)
         ]
+        # the whole batch's signals explained together: one similarity product, not one per signal
+        explained = iter(explain_signals([one for page in chosen for one in page], self.classifier))
+        results = [[next(explained) for _ in page] for page in chosen]
         stats.embedded = self.cached.embedded
         stats.reused = self.cached.reused
         stats.classified_passages += len(todo)

@@ -96,7 +96,7 @@ def _chunks(stream: Any, limit: int) -> Iterator[list[str]]:
 
 
 def _classify_stdin(args: argparse.Namespace, settings: Any) -> int:
-    from signals.pipeline import classify_texts, load_models
+    from signals.pipeline import classify_scored, load_models
 
     embedder, classifier = load_models(settings.signals)
     out = sys.stdout
@@ -108,8 +108,8 @@ def _classify_stdin(args: argparse.Namespace, settings: Any) -> int:
         found: dict[int, tuple[Any, Any]] = {}
         if lines:
             vectors = embedder.encode(lines)
-            results = classify_texts(lines, vectors, classifier, encode=embedder.encode)
-            rows = classifier.probabilities(vectors, lines)
+            # one scoring pass gives both the decisions and the "scores" of each line
+            results, rows = classify_scored(lines, vectors, classifier, encode=embedder.encode)
             found = dict(zip(filled, zip(results, rows, strict=True), strict=True))
         for index, text in enumerate(texts):
             result, row = found.get(index) or (dataclasses.replace(_empty(None), text=text), None)
