@@ -33,5 +33,6 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access"):
+    # aiosqlite's debug lines carry query parameters (password hashes among them).
+    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

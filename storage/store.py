@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.audit import AuditRepository, SqliteAuditRepository
 from storage.customers import CustomerRepository, SqliteCustomerRepository
 from storage.db import Database
 from storage.documents import DocumentRepository, SqliteDocumentRepository
@@ -16,6 +17,7 @@ from storage.scores import ScoreRepository, SqliteScoreRepository
 from storage.settings import StorageSettings
 from storage.signals import SignalRepository, SqliteSignalRepository
 from storage.technologies import SqliteTechnologyRepository, TechnologyRepository
+from storage.users import SqliteUserRepository, UserRepository
 
 
 class Store:
@@ -37,6 +39,8 @@ class Store:
         scores: ScoreRepository,
         jobs: JobRepository,
         reports: ReportRepository,
+        users: UserRepository,
+        audit: AuditRepository,
     ):
         self.db = db
         self.customers = customers
@@ -48,6 +52,8 @@ class Store:
         self.scores = scores
         self.jobs = jobs
         self.reports = reports
+        self.users = users
+        self.audit = audit
 
     async def close(self) -> None:
         await self.db.close()
@@ -72,6 +78,8 @@ def sqlite_store(db: Database) -> Store:
         scores=SqliteScoreRepository(db),
         jobs=SqliteJobRepository(db),
         reports=SqliteReportRepository(db),
+        users=SqliteUserRepository(db),
+        audit=SqliteAuditRepository(db),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from scripts.commands import (
+    audit,
     classify,
     crawl,
     demo,
@@ -24,6 +25,7 @@ from scripts.commands import (
     serve,
     settings,
     sources,
+    users,
     validate,
 )
 
@@ -40,6 +42,8 @@ COMMANDS: list[ModuleType] = [
     extract,
     validate,
     serve,
+    users,
+    audit,
     run,
     demo,
     fixture_web,

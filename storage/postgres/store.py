@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.audit import SqliteAuditRepository
 from storage.customers import SqliteCustomerRepository
 from storage.documents import SqliteDocumentRepository
 from storage.jobs import SqliteJobRepository
@@ -13,6 +14,7 @@ from storage.runs import SqliteRunRepository
 from storage.scores import SqliteScoreRepository
 from storage.store import Store
 from storage.technologies import SqliteTechnologyRepository
+from storage.users import SqliteUserRepository
 
 
 def postgres_store(db: PgDatabase) -> Store:
@@ -29,6 +31,8 @@ def postgres_store(db: PgDatabase) -> Store:
         scores=SqliteScoreRepository(db),
         jobs=SqliteJobRepository(db),
         reports=SqliteReportRepository(db),
+        users=SqliteUserRepository(db),
+        audit=SqliteAuditRepository(db),
     )
 
 

@@ -27,6 +27,8 @@ SHARED_TABLES = {
     "schema_migrations",
     "report_definitions",  # the downloads hub's reports belong to users, not customers
     "report_files",
+    "users",  # people and their audit trail belong to the organisation, not to a customer
+    "audit",
 }
 # Carries customer_id but is a log, not customer data: robots.txt fetches belong to no customer.
 LOG_TABLES = {"fetch_log"}

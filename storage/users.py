@@ -1,0 +1,131 @@
+"""People who may use the UI: their role, the partners a viewer may see, and their password's
+hash (made and checked elsewhere; storage only keeps it).
+
+Names are unique. A :class:`User` never carries the hash, so listing or printing users cannot
+leak it; :meth:`UserRepository.password_hash` is the one way to read it back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from storage.protocols import SqlDatabase
+
+VIEWER, GLOBAL_VIEWER, EXECUTIVE, ADMIN = "viewer", "global_viewer", "executive", "admin"
+ROLES = (VIEWER, GLOBAL_VIEWER, EXECUTIVE, ADMIN)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    partners: tuple[str, ...]
+    disabled: bool
+    created_at: float
+    updated_at: float
+    failed_signins: int = 0
+    locked_until: float | None = None
+
+
+class UserRepository(Protocol):
+    async def add(self, name: str, role: str, partners: Sequence[str], password_hash: str) -> bool: ...
+    async def get(self, name: str) -> User | None: ...
+    async def all(self) -> list[User]: ...
+    async def count(self) -> int: ...
+    async def password_hash(self, name: str) -> str | None: ...
+    async def set_password_hash(self, name: str, password_hash: str) -> bool: ...
+    async def set_role(self, name: str, role: str, partners: Sequence[str] | None = None) -> bool: ...
+    async def set_partners(self, name: str, partners: Sequence[str]) -> bool: ...
+    async def set_disabled(self, name: str, disabled: bool) -> bool: ...
+    async def remove(self, name: str) -> bool: ...
+    async def partner_ids(self) -> set[str]: ...
+
+
+class SqliteUserRepository:
+    """Plain SQL that SQLite and PostgreSQL both accept as written. Each change answers whether
+    the named user existed (False: nothing changed)."""
+
+    def __init__(self, db: SqlDatabase):
+        self.db = db
+
+    async def add(self, name: str, role: str, partners: Sequence[str], password_hash: str) -> bool:
+        """Create a user; False when the name is taken (the existing user is left as it was)."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO users(name, role, partners, password_hash, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING user_id",
+                (name, role, _partners_json(partners), password_hash, now, now),
+            )
+            return await cursor.fetchone() is not None
+
+    async def get(self, name: str) -> User | None:
+        row = await self.db.fetchone(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))
+        return _user(row) if row is not None else None
+
+    async def all(self) -> list[User]:
+        rows = await self.db.fetchall(f"SELECT {_USER_COLUMNS} FROM users ORDER BY name")
+        return [_user(r) for r in rows]
+
+    async def count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM users")
+        return int(row[0])
+
+    async def password_hash(self, name: str) -> str | None:
+        row = await self.db.fetchone("SELECT password_hash FROM users WHERE name = ?", (name,))
+        return str(row[0]) if row is not None else None
+
+    async def set_password_hash(self, name: str, password_hash: str) -> bool:
+        return await self._update(name, "password_hash = ?", (password_hash,))
+
+    async def set_role(self, name: str, role: str, partners: Sequence[str] | None = None) -> bool:
+        """Change the role, and the partners too when given (a new viewer needs them)."""
+        if partners is None:
+            return await self._update(name, "role = ?", (role,))
+        return await self._update(name, "role = ?, partners = ?", (role, _partners_json(partners)))
+
+    async def set_partners(self, name: str, partners: Sequence[str]) -> bool:
+        return await self._update(name, "partners = ?", (_partners_json(partners),))
+
+    async def set_disabled(self, name: str, disabled: bool) -> bool:
+        return await self._update(name, "disabled = ?", (int(disabled),))
+
+    async def remove(self, name: str) -> bool:
+        return await self.db.execute("DELETE FROM users WHERE name = ?", (name,)) > 0
+
+    async def partner_ids(self) -> set[str]:
+        """The PartnerIDs among the imported customers: the partners a viewer may be given."""
+        rows = await self.db.fetchall("SELECT DISTINCT partner_id FROM customers WHERE partner_id <> ''")
+        return {str(r[0]) for r in rows}
+
+    async def _update(self, name: str, assignments: str, params: tuple[Any, ...]) -> bool:
+        changed = await self.db.execute(
+            f"UPDATE users SET {assignments}, updated_at = ? WHERE name = ?", (*params, time.time(), name)
+        )
+        return changed > 0
+
+
+# Every column but the hash: reading users for display never fetches it.
+_USER_COLUMNS = "name, role, partners, disabled, created_at, updated_at, failed_signins, locked_until"
+
+
+def _partners_json(partners: Sequence[str]) -> str:
+    return json.dumps(sorted(set(partners)))
+
+
+def _user(row: Any) -> User:
+    locked = row["locked_until"]
+    return User(
+        name=row["name"],
+        role=row["role"],
+        partners=tuple(str(p) for p in json.loads(row["partners"])),
+        disabled=bool(row["disabled"]),
+        created_at=float(row["created_at"]),
+        updated_at=float(row["updated_at"]),
+        failed_signins=int(row["failed_signins"]),
+        locked_until=float(locked) if locked is not None else None,
+    )
