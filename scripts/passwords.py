@@ -37,7 +37,10 @@ def read_password(stream: TextIO) -> str:
     """The password on ``stream`` (its first line, without the line ending), length-checked."""
     # One more character than allowed is enough to tell it is too long without reading a
     # hostile stream to its end.
-    line = stream.readline(MAX_LENGTH + 2)
+    try:
+        line = stream.readline(MAX_LENGTH + 2)
+    except UnicodeDecodeError:
+        raise InputError("password: not valid text in the terminal's encoding (UTF-8)") from None
     password = line.removesuffix("\n").removesuffix("\r")
     check_password(password)
     return password
@@ -51,6 +54,9 @@ def check_password(password: str) -> None:
         raise InputError(f"password: at most {MAX_LENGTH} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in password):
         raise InputError("password: control characters (line breaks, tabs, ...) are not allowed")
+    if any("\ud800" <= ch <= "\udfff" for ch in password):
+        # What a standard input in surrogateescape mode makes of bytes that are not UTF-8.
+        raise InputError("password: not valid text in the terminal's encoding (UTF-8)")
 
 
 def hash_password(password: str) -> str:

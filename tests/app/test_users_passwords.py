@@ -71,3 +71,10 @@ def test_the_first_line_is_the_password(text: str, expected: str) -> None:
 def test_bad_passwords_are_refused(text: str, problem: str) -> None:
     with pytest.raises(InputError, match=problem):
         read_password(io.StringIO(text))
+
+
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])  # the latter: sys.stdin's own
+def test_bytes_that_are_not_text_are_refused_not_a_traceback(errors: str) -> None:
+    stream = io.TextIOWrapper(io.BytesIO(b"\xff\xfe not utf-8 at all\n"), encoding="utf-8", errors=errors)
+    with pytest.raises(InputError, match="not valid text"):
+        read_password(stream)
