@@ -358,3 +358,49 @@ def test_no_password_in_log_records(
     assert all(PASSWORD not in r.getMessage() for r in caplog.records)
     # The hash reaches only the driver's debug lines, which ascent's logging keeps silent.
     assert all("$argon2" not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (("users", "add"), ("--role", "--partner", "--password-stdin", "12-1024", "audit trail")),
+        (("users", "list"), ("--json",)),
+        (("users", "set-role"), ("ROLE", "--partner")),
+        (("users", "set-partners"), ("PARTNER",)),
+        (("users", "set-password"), ("--password-stdin",)),
+        (("audit",), ("--json", "--limit", "user.add")),
+    ],
+)
+def test_help_explains_every_option(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], mentions: tuple[str, ...]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli([*args, "--help"])
+    out = capsys.readouterr().out
+    assert stopped.value.code == 0
+    assert all(word in out for word in mentions)
+
+
+def test_every_option_of_users_and_audit_has_help_text() -> None:
+    import argparse
+
+    from scripts.cli import build_parser
+
+    def parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        found = [parser]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    found += parsers(child)
+        return found
+
+    root = build_parser()
+    commands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction)).choices
+    undocumented = [
+        f"{parser.prog} {action.dest}"
+        for name in ("users", "audit")
+        for parser in parsers(commands[name])
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction) and not action.help
+    ]
+    assert undocumented == []
