@@ -2,7 +2,9 @@
 hash (made and checked elsewhere; storage only keeps it).
 
 Names are unique. A :class:`User` never carries the hash, so listing or printing users cannot
-leak it; :meth:`UserRepository.password_hash` is the one way to read it back.
+leak it; :meth:`UserRepository.password_hash` is the one way to read it back. Every change
+names its ``actor`` and writes its audit entry in the same transaction: a change is never
+stored without its entry, nor an entry without its change.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from storage.audit import OK, append
 from storage.protocols import SqlDatabase
 
 VIEWER, GLOBAL_VIEWER, EXECUTIVE, ADMIN = "viewer", "global_viewer", "executive", "admin"
@@ -32,27 +35,33 @@ class User:
 
 
 class UserRepository(Protocol):
-    async def add(self, name: str, role: str, partners: Sequence[str], password_hash: str) -> bool: ...
+    async def add(
+        self, name: str, role: str, partners: Sequence[str], password_hash: str, *, actor: str
+    ) -> bool: ...
     async def get(self, name: str) -> User | None: ...
     async def all(self) -> list[User]: ...
     async def count(self) -> int: ...
     async def password_hash(self, name: str) -> str | None: ...
-    async def set_password_hash(self, name: str, password_hash: str) -> bool: ...
-    async def set_role(self, name: str, role: str, partners: Sequence[str] | None = None) -> bool: ...
-    async def set_partners(self, name: str, partners: Sequence[str]) -> bool: ...
-    async def set_disabled(self, name: str, disabled: bool) -> bool: ...
-    async def remove(self, name: str) -> bool: ...
+    async def set_password_hash(self, name: str, password_hash: str, *, actor: str) -> bool: ...
+    async def set_role(
+        self, name: str, role: str, partners: Sequence[str] | None = None, *, actor: str
+    ) -> bool: ...
+    async def set_partners(self, name: str, partners: Sequence[str], *, actor: str) -> bool: ...
+    async def set_disabled(self, name: str, disabled: bool, *, actor: str) -> bool: ...
+    async def remove(self, name: str, *, actor: str) -> bool: ...
     async def partner_ids(self) -> set[str]: ...
 
 
 class SqliteUserRepository:
     """Plain SQL that SQLite and PostgreSQL both accept as written. Each change answers whether
-    the named user existed (False: nothing changed)."""
+    the named user existed (False: nothing changed, nothing audited)."""
 
     def __init__(self, db: SqlDatabase):
         self.db = db
 
-    async def add(self, name: str, role: str, partners: Sequence[str], password_hash: str) -> bool:
+    async def add(
+        self, name: str, role: str, partners: Sequence[str], password_hash: str, *, actor: str
+    ) -> bool:
         """Create a user; False when the name is taken (the existing user is left as it was)."""
         now = time.time()
         async with self.db.transaction() as conn:
@@ -61,7 +70,10 @@ class SqliteUserRepository:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING user_id",
                 (name, role, _partners_json(partners), password_hash, now, now),
             )
-            return await cursor.fetchone() is not None
+            if await cursor.fetchone() is None:
+                return False
+            await append(conn, actor, "user.add", name, OK, describe(role, partners))
+            return True
 
     async def get(self, name: str) -> User | None:
         row = await self.db.fetchone(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))
@@ -79,34 +91,70 @@ class SqliteUserRepository:
         row = await self.db.fetchone("SELECT password_hash FROM users WHERE name = ?", (name,))
         return str(row[0]) if row is not None else None
 
-    async def set_password_hash(self, name: str, password_hash: str) -> bool:
-        return await self._update(name, "password_hash = ?", (password_hash,))
+    async def set_password_hash(self, name: str, password_hash: str, *, actor: str) -> bool:
+        return await self._update(name, "password_hash = ?", (password_hash,), actor, "user.set_password", "")
 
-    async def set_role(self, name: str, role: str, partners: Sequence[str] | None = None) -> bool:
+    async def set_role(
+        self, name: str, role: str, partners: Sequence[str] | None = None, *, actor: str
+    ) -> bool:
         """Change the role, and the partners too when given (a new viewer needs them)."""
         if partners is None:
-            return await self._update(name, "role = ?", (role,))
-        return await self._update(name, "role = ?, partners = ?", (role, _partners_json(partners)))
+            return await self._update(name, "role = ?", (role,), actor, "user.set_role", f"role={role}")
+        return await self._update(
+            name,
+            "role = ?, partners = ?",
+            (role, _partners_json(partners)),
+            actor,
+            "user.set_role",
+            describe(role, partners),
+        )
 
-    async def set_partners(self, name: str, partners: Sequence[str]) -> bool:
-        return await self._update(name, "partners = ?", (_partners_json(partners),))
+    async def set_partners(self, name: str, partners: Sequence[str], *, actor: str) -> bool:
+        return await self._update(
+            name,
+            "partners = ?",
+            (_partners_json(partners),),
+            actor,
+            "user.set_partners",
+            describe("", partners),
+        )
 
-    async def set_disabled(self, name: str, disabled: bool) -> bool:
-        return await self._update(name, "disabled = ?", (int(disabled),))
+    async def set_disabled(self, name: str, disabled: bool, *, actor: str) -> bool:
+        action = "user.disable" if disabled else "user.enable"
+        return await self._update(name, "disabled = ?", (int(disabled),), actor, action, "")
 
-    async def remove(self, name: str) -> bool:
-        return await self.db.execute("DELETE FROM users WHERE name = ?", (name,)) > 0
+    async def remove(self, name: str, *, actor: str) -> bool:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM users WHERE name = ?", (name,))
+            if cursor.rowcount == 0:
+                return False
+            await append(conn, actor, "user.remove", name, OK)
+            return True
 
     async def partner_ids(self) -> set[str]:
         """The PartnerIDs among the imported customers: the partners a viewer may be given."""
         rows = await self.db.fetchall("SELECT DISTINCT partner_id FROM customers WHERE partner_id <> ''")
         return {str(r[0]) for r in rows}
 
-    async def _update(self, name: str, assignments: str, params: tuple[Any, ...]) -> bool:
-        changed = await self.db.execute(
-            f"UPDATE users SET {assignments}, updated_at = ? WHERE name = ?", (*params, time.time(), name)
-        )
-        return changed > 0
+    async def _update(
+        self, name: str, assignments: str, params: tuple[Any, ...], actor: str, action: str, detail: str
+    ) -> bool:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE users SET {assignments}, updated_at = ? WHERE name = ?", (*params, time.time(), name)
+            )
+            if cursor.rowcount == 0:
+                return False
+            await append(conn, actor, action, name, OK, detail)
+            return True
+
+
+def describe(role: str, partners: Sequence[str]) -> str:
+    """An audit entry's detail: ``role=viewer partners=P1,P2`` (either part left out when empty)."""
+    parts = [f"role={role}"] if role else []
+    if partners:
+        parts.append(f"partners={','.join(sorted(set(partners)))}")
+    return " ".join(parts)
 
 
 # Every column but the hash: reading users for display never fetches it.

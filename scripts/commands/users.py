@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 
 from common.errors import InputError, NotFoundError
 from scripts.context import settings_from, store_from
-from storage.audit import OK
 from storage.store import Store
-from storage.users import ROLES, VIEWER, User
+from storage.users import ROLES, VIEWER, User, describe
 
 NAME = "users"
 HELP = "user accounts for the UI: add, list, change role or partners, disable, remove"
@@ -123,7 +122,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 class Change:
-    """One change to one user: checked, made, and written to the audit trail."""
+    """One change to one user: checked, then made (storage writes its audit entry with it)."""
 
     def __init__(self, store: Store, name: str):
         self.store = store
@@ -131,10 +130,9 @@ class Change:
 
     async def add(self, role: str, partners: Sequence[str], password_hash: str) -> None:
         chosen = await self._partners_for(role, partners, required=role == VIEWER)
-        if not await self.store.users.add(self.name, role, chosen, password_hash):
+        if not await self.store.users.add(self.name, role, chosen, password_hash, actor=ACTOR):
             raise InputError(f"{self.name}: a user of that name exists already")
-        await self._audit("user.add", _describe(role, chosen))
-        print(f"added {self.name} ({_describe(role, chosen)})")
+        print(f"added {self.name} ({describe(role, chosen)})")
 
     async def set_role(self, role: str, partners: Sequence[str]) -> None:
         user = await self._existing()
@@ -142,9 +140,9 @@ class Change:
         chosen = await self._partners_for(role, partners, required=role == VIEWER and not keeps_partners)
         # Only a viewer has partners: a user who stops being one loses theirs.
         new_partners = user.partners if keeps_partners else chosen
-        await self.store.users.set_role(self.name, role, new_partners)
-        await self._audit("user.set_role", _describe(role, new_partners))
-        print(f"{self.name}: {_describe(role, new_partners)}")
+        if not await self.store.users.set_role(self.name, role, new_partners, actor=ACTOR):
+            raise _unknown(self.name)  # removed meanwhile
+        print(f"{self.name}: {describe(role, new_partners)}")
 
     async def set_partners(self, partners: Sequence[str]) -> None:
         user = await self._existing()
@@ -153,27 +151,23 @@ class Change:
                 f"{self.name}: is {user.role}, who sees every partner; only a viewer has partners"
             )
         chosen = await self._partners_for(VIEWER, partners, required=True)
-        await self.store.users.set_partners(self.name, chosen)
-        await self._audit("user.set_partners", _describe(VIEWER, chosen))
-        print(f"{self.name}: {_describe(VIEWER, chosen)}")
+        if not await self.store.users.set_partners(self.name, chosen, actor=ACTOR):
+            raise _unknown(self.name)  # removed meanwhile
+        print(f"{self.name}: {describe(VIEWER, chosen)}")
 
     async def set_password(self, password_hash: str) -> None:
-        if not await self.store.users.set_password_hash(self.name, password_hash):
+        if not await self.store.users.set_password_hash(self.name, password_hash, actor=ACTOR):
             raise _unknown(self.name)
-        await self._audit("user.set_password", "")
         print(f"{self.name}: password changed")
 
     async def set_disabled(self, disabled: bool) -> None:
-        if not await self.store.users.set_disabled(self.name, disabled):
+        if not await self.store.users.set_disabled(self.name, disabled, actor=ACTOR):
             raise _unknown(self.name)
-        action = "disable" if disabled else "enable"
-        await self._audit(f"user.{action}", "")
-        print(f"{self.name}: {action}d")
+        print(f"{self.name}: {'disabled' if disabled else 'enabled'}")
 
     async def remove(self) -> None:
-        if not await self.store.users.remove(self.name):
+        if not await self.store.users.remove(self.name, actor=ACTOR):
             raise _unknown(self.name)
-        await self._audit("user.remove", "")
         print(f"{self.name}: removed")
 
     async def _existing(self) -> User:
@@ -202,9 +196,6 @@ class Change:
                 f" (known: {', '.join(sorted(known)[:10])}{', ...' if len(known) > 10 else ''})"
             )
         return sorted(set(partners))
-
-    async def _audit(self, action: str, detail: str) -> None:
-        await self.store.audit.record(ACTOR, action, self.name, OK, detail)
 
 
 def checked_name(name: str) -> str:
@@ -237,10 +228,6 @@ def _new_password_hash() -> str:
 
 def _unknown(name: str) -> NotFoundError:
     return NotFoundError(f"{name}: no such user (see `ascent users list`)")
-
-
-def _describe(role: str, partners: Sequence[str]) -> str:
-    return f"role={role} partners={','.join(partners)}" if partners else f"role={role}"
 
 
 def _print_users(users: list[User], *, as_json: bool) -> None:

@@ -103,7 +103,7 @@ def test_users_are_added_changed_and_removed_each_change_audited(
     assert trail == [
         ("terminal", "user.add", "ann", "ok", "role=viewer partners=P1"),
         ("terminal", "user.add", "eve", "ok", "role=executive"),
-        ("terminal", "user.set_partners", "ann", "ok", "role=viewer partners=P1,P2"),
+        ("terminal", "user.set_partners", "ann", "ok", "partners=P1,P2"),
         ("terminal", "user.set_role", "eve", "ok", "role=viewer partners=P2"),
         ("terminal", "user.set_role", "ann", "ok", "role=global_viewer"),
         ("terminal", "user.disable", "eve", "ok", ""),
