@@ -404,3 +404,13 @@ def test_every_option_of_users_and_audit_has_help_text() -> None:
         if not isinstance(action, argparse._SubParsersAction) and not action.help
     ]
     assert undocumented == []
+
+
+@pytest.mark.parametrize("args", [("users", "list"), ("audit",)])
+def test_listing_a_missing_database_exits_3_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "mistyped.db"
+    code, _, err = _run(capsys, monkeypatch, missing, *args)
+    assert code == 3 and "no database" in err
+    assert not missing.exists()
