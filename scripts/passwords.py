@@ -3,8 +3,8 @@
 A password lives only in the caller's variables for as long as one command runs: it is never
 an argument, never logged and never stored; storage keeps the hash this module makes. The
 parameters are RFC 9106's second recommended set (64 MiB, 3 passes, 4 lanes), which argon2-cffi
-also uses by default; a hash made with weaker parameters is replaced on the next good sign-in
-(:func:`verify` says when).
+also uses by default; :func:`verify` also answers a fresh hash when the stored one was made with
+weaker parameters, for the caller to store in its place.
 """
 
 from __future__ import annotations
