@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from common.errors import InputError
 from crawler.dns import DnsRecords, lookup_dns
 
 EVIDENCE_CHARS = 200
@@ -53,7 +54,7 @@ class _Rule:
     meta: tuple[tuple[str, re.Pattern[str] | None], ...]
 
 
-class FingerprintError(ValueError):
+class FingerprintError(InputError):
     """fingerprints.toml is malformed (caught by the tests, never at crawl time)."""
 
 
