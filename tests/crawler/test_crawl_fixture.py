@@ -151,8 +151,11 @@ def assert_polite(counters: list[CountingFetcher], world: World, settings: Crawl
             crawl_delay = (company.crawl_delay or 0) if company is not None else 0
             spacing = max(settings.per_host_delay, min(crawl_delay, settings.max_crawl_delay))
             gaps = [b - a for a, b in itertools.pairwise(starts)]
-            # Starts are recorded just before each request goes out: allow timer jitter only.
-            assert not gaps or min(gaps) >= spacing * 0.9, (host, spacing, min(gaps))
+            # Starts are recorded just before each request goes out, after the gate let it go:
+            # allow the event loop's jitter (a few milliseconds) only; a gate that does not
+            # space requests at all leaves gaps near zero.
+            jitter = max(0.1 * spacing, 0.003)
+            assert not gaps or min(gaps) >= spacing - jitter, (host, spacing, min(gaps))
 
 
 async def test_pass_revisit_and_new_posts(store: Store, tmp_path: Path) -> None:
