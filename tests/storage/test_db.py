@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database, migration_scripts
-from storage.errors import DatabaseBusy, IntegrityViolation, SchemaTooNew
+from storage.errors import IntegrityViolation, SchemaTooNew
 
 
 async def test_pragmas_and_schema(db_path: Path) -> None:
@@ -75,19 +74,3 @@ async def test_concurrent_writes_are_serialised(db_path: Path) -> None:
         assert (await db.fetchone("SELECT COUNT(*) FROM runs"))[0] == 50
 
 
-async def test_lock_held_by_another_process_is_reported_as_busy(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("storage.db.BUSY_TIMEOUT_MS", 200)
-    async with await Database.open(db_path):
-        pass
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        async with await Database.open(db_path, migrate=False) as db:
-            with pytest.raises(DatabaseBusy) as caught:
-                await db.execute("INSERT INTO runs(kind, started_at) VALUES ('x', 1)")
-            assert caught.value.retryable
-    finally:
-        other.execute("ROLLBACK")
-        other.close()

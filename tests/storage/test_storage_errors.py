@@ -6,7 +6,6 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
@@ -26,9 +25,8 @@ from storage.errors import (
     StorageError,
 )
 from storage.postgres.db import PgDatabase, translate_error
-from storage.postgres.scratch import scratch_schema
 from storage.store import Store, open_store
-from tests.support.storage import BACKENDS, check_postgres
+from tests.support.storage import BACKENDS, empty_target
 
 ORPHAN_PRODUCT = (
     "INSERT INTO products(customer_id, product, quantity, status) VALUES ('nobody', 'Azure', 1, 'active')"
@@ -60,12 +58,7 @@ async def test_an_integrity_violation_inside_a_transaction_rolls_it_back(any_sto
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_schema_too_new_is_the_same_error(backend: str, tmp_path: Path) -> None:
-    with ExitStack() as stack:
-        if backend == "postgres":
-            check_postgres()
-            target: str | Path = stack.enter_context(scratch_schema())
-        else:
-            target = tmp_path / "ascent.db"
+    with empty_target(backend, tmp_path) as target:
         async with await open_store(target) as store:
             await store.db.execute(
                 "INSERT INTO schema_migrations(version, name, applied_at) VALUES (9999, 'future', 0)"
@@ -166,12 +159,7 @@ def test_both_backends_cover_the_same_classes() -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_schema_too_new_exits_4_with_one_line_on_both_backends(backend: str, tmp_path: Path) -> None:
-    with ExitStack() as stack:
-        if backend == "postgres":
-            check_postgres()
-            target = stack.enter_context(scratch_schema())
-        else:
-            target = str(tmp_path / "ascent.db")
+    with empty_target(backend, tmp_path) as target:
 
         async def too_new() -> None:
             async with await open_store(target) as store:

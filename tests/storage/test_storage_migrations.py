@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from storage.postgres.scratch import scratch_schema
 from storage.store import open_store
-from tests.support.storage import BACKENDS, check_postgres
+from tests.support.storage import BACKENDS, empty_target
 
 STORAGE = Path(__file__).resolve().parents[2] / "storage"
 
@@ -29,12 +27,7 @@ async def _columns(store_db: object, backend: str) -> set[str]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_database_without_flag_evidence_gains_it_by_migration_0011(backend: str, tmp_path: Path) -> None:
-    with ExitStack() as stack:
-        if backend == "postgres":
-            check_postgres()
-            target: str | Path = stack.enter_context(scratch_schema())
-        else:
-            target = tmp_path / "ascent.db"
+    with empty_target(backend, tmp_path) as target:
         async with await open_store(target) as store:
             # A database whose 0005 predates the column, and which has not seen 0011.
             await store.db.execute("ALTER TABLE customer_month DROP COLUMN flag_evidence")
@@ -48,12 +41,7 @@ async def test_a_database_without_flag_evidence_gains_it_by_migration_0011(backe
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_migration_0011_is_a_no_op_where_0005_added_the_column(backend: str, tmp_path: Path) -> None:
-    with ExitStack() as stack:
-        if backend == "postgres":
-            check_postgres()
-            target: str | Path = stack.enter_context(scratch_schema())
-        else:
-            target = tmp_path / "ascent.db"
+    with empty_target(backend, tmp_path) as target:
         async with await open_store(target) as store:
             assert "flag_evidence" in await _columns(store.db, backend)
             assert await store.db.fetchone("SELECT 1 FROM schema_migrations WHERE version = 11") is not None

@@ -44,6 +44,18 @@ def check_postgres() -> None:
 
 
 @contextmanager
+def empty_target(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A new database target on ``backend``: a SQLite file path under ``tmp_path``, or the URL
+    of a scratch PostgreSQL schema dropped afterwards."""
+    if backend == "postgres":
+        check_postgres()
+        with scratch_schema() as url:
+            yield url
+    else:
+        yield str(tmp_path / "ascent.db")
+
+
+@contextmanager
 def migrated_scratch_schema() -> Iterator[str]:
     """A scratch schema with every migration applied; its URL."""
     check_postgres()
