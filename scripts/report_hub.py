@@ -9,7 +9,9 @@ from pathlib import Path
 from intent.report_builder import Built, build_file
 from scripts.settings import Settings
 from storage.reports import LOCAL_USER, ReportRecord
+from storage.scope import Scope
 from storage.store import Store
+from storage.users import scope_of
 
 log = logging.getLogger("ascent.reports")
 
@@ -41,11 +43,18 @@ async def claim(store: Store, record: ReportRecord, run_month: str | None = None
     return await store.reports.claim_file(record.report_id, month_key(record, run_month))
 
 
+async def rows_scope(store: Store, record: ReportRecord) -> Scope:
+    """The customers a build may read: those its creator could see when saving it, and no
+    more than they may see now (a viewer since given fewer partners, or disabled)."""
+    creator = await store.users.get(record.created_by)
+    return record.scope if creator is None else record.scope.within(scope_of(creator))
+
+
 async def build_claimed(
     store: Store, settings: Settings, record: ReportRecord, file_id: int, run_month: str | None = None
 ) -> Built:
     return await build_file(
-        store.reports,
+        store.reports.within(await rows_scope(store, record)),
         store.scores,
         record,
         file_id,

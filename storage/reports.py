@@ -1,7 +1,9 @@
 """The downloads hub's records: report definitions per creator and the files built from them.
 
 A definition belongs to the user who created it (``created_by``); every read and delete goes
-through :func:`_visible`, the one place a user's scope limits what they see. Files are keyed
+through :func:`_visible`, the one place a user's scope limits what they see. A definition
+also keeps the partners its creator could see when it was made (``partners``, NULL: all), and
+:meth:`SqliteReportRepository.within` gives the rows a build of it may read. Files are keyed
 by (definition, month), so claiming a month that already has a file does nothing: a scheduled
 report is built once per monthly run however often the run repeats.
 """
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 
 from storage.protocols import SqlDatabase
 from storage.report_rows import MonthSlices, SqliteMonthSlices
+from storage.scope import EVERYTHING, Scope
 
 LOCAL_USER = "local"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -38,6 +41,7 @@ class ReportRecord:
     report_id: int = 0
     created_by: str = LOCAL_USER
     created_at: float = 0.0
+    scope: Scope = EVERYTHING  # the partners its creator could see when it was saved
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class ReportFile:
 class ReportRepository(Protocol):
     rows: MonthSlices
 
+    def within(self, scope: Scope) -> ReportRepository: ...
     async def create(self, record: ReportRecord, created_by: str = LOCAL_USER) -> int: ...
     async def get(self, report_id: int, scope: str = LOCAL_USER) -> ReportRecord | None: ...
     async def definitions(self, scope: str = LOCAL_USER) -> list[ReportRecord]: ...
@@ -84,12 +89,18 @@ class SqliteReportRepository:
         self.db = db
         self.rows: MonthSlices = SqliteMonthSlices(db)
 
+    def within(self, scope: Scope) -> SqliteReportRepository:
+        """The same repository whose ``rows`` hold only the customers of ``scope``."""
+        limited = SqliteReportRepository(self.db)
+        limited.rows = SqliteMonthSlices(self.db, scope)
+        return limited
+
     async def create(self, record: ReportRecord, created_by: str = LOCAL_USER) -> int:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO report_definitions(created_by, name, source, columns, filters, month, format,"
-                " bom, scheduled, crm_column, crm_ids, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING report_id",
+                " bom, scheduled, crm_column, crm_ids, created_at, partners)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING report_id",
                 (
                     created_by,
                     record.name,
@@ -103,6 +114,7 @@ class SqliteReportRepository:
                     record.crm_column,
                     json.dumps(dict(record.crm_ids), sort_keys=True),
                     time.time(),
+                    record.scope.to_text(),
                 ),
             )
             row = await cursor.fetchone()
@@ -214,6 +226,7 @@ def _record(row: Any) -> ReportRecord:
         report_id=int(row["report_id"]),
         created_by=row["created_by"],
         created_at=float(row["created_at"]),
+        scope=Scope.from_text(row["partners"]),
     )
 
 

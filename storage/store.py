@@ -14,6 +14,7 @@ from storage.protocols import SqlDatabase
 from storage.reports import ReportRepository, SqliteReportRepository
 from storage.runs import RunRepository, SqliteRunRepository
 from storage.scores import ScoreRepository, SqliteScoreRepository
+from storage.sessions import SessionRepository, SqliteSessionRepository
 from storage.settings import StorageSettings
 from storage.signals import SignalRepository, SqliteSignalRepository
 from storage.technologies import SqliteTechnologyRepository, TechnologyRepository
@@ -41,6 +42,7 @@ class Store:
         reports: ReportRepository,
         users: UserRepository,
         audit: AuditRepository,
+        sessions: SessionRepository,
     ):
         self.db = db
         self.customers = customers
@@ -54,6 +56,7 @@ class Store:
         self.reports = reports
         self.users = users
         self.audit = audit
+        self.sessions = sessions
 
     async def close(self) -> None:
         await self.db.close()
@@ -80,6 +83,7 @@ def sqlite_store(db: Database) -> Store:
         reports=SqliteReportRepository(db),
         users=SqliteUserRepository(db),
         audit=SqliteAuditRepository(db),
+        sessions=SqliteSessionRepository(db),
     )
 
 

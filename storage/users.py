@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storage.audit import OK, append
+from storage.audit import OK, REFUSED, append
 from storage.protocols import SqlDatabase
+from storage.scope import EVERYTHING, NOTHING, Scope
 
 VIEWER, GLOBAL_VIEWER, EXECUTIVE, ADMIN = "viewer", "global_viewer", "executive", "admin"
 ROLES = (VIEWER, GLOBAL_VIEWER, EXECUTIVE, ADMIN)
@@ -50,6 +51,20 @@ class UserRepository(Protocol):
     async def set_disabled(self, name: str, disabled: bool, *, actor: str) -> bool: ...
     async def remove(self, name: str, *, actor: str) -> bool: ...
     async def partner_ids(self) -> set[str]: ...
+    async def signin_failed(
+        self, name: str, *, now: float, max_failures: int, lockout_s: float, detail: str
+    ) -> bool: ...
+    async def signin_succeeded(self, name: str, *, detail: str) -> None: ...
+
+
+def scope_of(user: User) -> Scope:
+    """What ``user`` may see: a viewer their partners, every other role everything; a
+    disabled user nothing."""
+    if user.disabled:
+        return NOTHING
+    if user.role == VIEWER:
+        return Scope.of_partners(user.partners)
+    return EVERYTHING
 
 
 class SqliteUserRepository:
@@ -121,15 +136,50 @@ class SqliteUserRepository:
 
     async def set_disabled(self, name: str, disabled: bool, *, actor: str) -> bool:
         action = "user.disable" if disabled else "user.enable"
-        return await self._update(name, "disabled = ?", (int(disabled),), actor, action, "")
+        changed = await self._update(name, "disabled = ?", (int(disabled),), actor, action, "")
+        if changed and disabled:
+            await self.db.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
+        return changed
 
     async def remove(self, name: str, *, actor: str) -> bool:
+        """Remove a user and end their sessions at once."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM users WHERE name = ?", (name,))
             if cursor.rowcount == 0:
                 return False
+            await conn.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
             await append(conn, actor, "user.remove", name, OK)
             return True
+
+    async def signin_failed(
+        self, name: str, *, now: float, max_failures: int, lockout_s: float, detail: str
+    ) -> bool:
+        """Count a wrong password for ``name`` (audited); True when this failure locks the
+        account for ``lockout_s`` seconds (the count then starts again)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE users SET failed_signins = failed_signins + 1 WHERE name = ?"
+                " RETURNING failed_signins",
+                (name,),
+            )
+            row = await cursor.fetchone()
+            await append(conn, name, "signin", name, REFUSED, detail)
+            if row is None or int(row[0]) < max_failures:
+                return False
+            await conn.execute(
+                "UPDATE users SET failed_signins = 0, locked_until = ? WHERE name = ?",
+                (now + lockout_s, name),
+            )
+            await append(conn, name, "signin.lockout", name, REFUSED, f"{max_failures} failures; {detail}")
+            return True
+
+    async def signin_succeeded(self, name: str, *, detail: str) -> None:
+        """Clear the failure count and any lock, and audit the sign-in."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE users SET failed_signins = 0, locked_until = NULL WHERE name = ?", (name,)
+            )
+            await append(conn, name, "signin", name, OK, detail)
 
     async def partner_ids(self) -> set[str]:
         """The PartnerIDs among the imported customers: the partners a viewer may be given."""

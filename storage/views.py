@@ -1,6 +1,9 @@
 """Read models of the analyst web UI: matrix counts, the customer list, a customer, the feed.
 
-Every query here is read-only and runs on a reader connection. The customer list is built so
+Every query here is read-only and runs on a reader connection, and every one that reads
+customers is limited to the :class:`~storage.scope.Scope` the queries were made with (a
+viewer's partners), so a page cannot show, count or download a customer outside it. The
+customer list is built so
 that sorting and paging walk an index (see migration 0006) rather than sorting every customer
 of a month: the list stays fast at 100,000 customers.
 """
@@ -13,8 +16,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from storage.customers import Customer, _customer
 from storage.dialect import SQLITE, SqlDialect
 from storage.protocols import SqlDatabase
+from storage.scope import EVERYTHING, Scope
 
 SORT_KEYS = ("intent", "fit", "revenue")
 # Names that are interpolated into SQL (JSON paths) must be plain identifiers.
@@ -186,6 +191,8 @@ class CustomerDetail:
 
 
 class ViewQueries(Protocol):
+    def within(self, scope: Scope) -> ViewQueries: ...
+    async def customers(self) -> list[Customer]: ...
     async def months(self) -> list[str]: ...
     async def areas(self, month: str) -> list[str]: ...
     async def matrix(self, month: str, area: str) -> list[MatrixCell]: ...
@@ -208,10 +215,23 @@ _FACET_COLUMNS = ("sub_segment", "industry", "country")
 
 
 class SqliteViewQueries:
-    """The UI's read queries over SQLite."""
+    """The UI's read queries over SQLite (and PostgreSQL), limited to ``scope``."""
 
-    def __init__(self, db: SqlDatabase):
+    def __init__(self, db: SqlDatabase, scope: Scope = EVERYTHING):
         self.db = db
+        self.scope = scope
+
+    def within(self, scope: Scope) -> SqliteViewQueries:
+        """The same queries limited to ``scope`` (what one signed-in person may see)."""
+        return SqliteViewQueries(self.db, scope)
+
+    async def customers(self) -> list[Customer]:
+        """Every customer of the scope, in id order (CRM matching lines a file up with them)."""
+        visible, visible_params = self.scope.partner_condition("partner_id")
+        rows = await self.db.fetchall(
+            f"SELECT * FROM customers WHERE {visible} ORDER BY customer_id", visible_params
+        )
+        return [_customer(r) for r in rows]
 
     async def months(self) -> list[str]:
         """Months that have propensity rows, newest first (a skip-scan over the index)."""
@@ -234,9 +254,10 @@ class SqliteViewQueries:
 
     async def matrix(self, month: str, area: str) -> list[MatrixCell]:
         """Counts per cell; bands and cluster of each cell come from the rows themselves."""
+        visible, visible_params = self.scope.condition("customer_id")
         counts = await self.db.fetchall(
-            "SELECT cell, COUNT(*) FROM propensity WHERE month = ? AND area = ? GROUP BY cell",
-            (month, area),
+            f"SELECT cell, COUNT(*) FROM propensity WHERE month = ? AND area = ? AND {visible} GROUP BY cell",
+            (month, area, *visible_params),
         )
         cells: list[MatrixCell] = []
         for cell, count in counts:
@@ -254,26 +275,34 @@ class SqliteViewQueries:
         """Distinct non-empty values of a customer column offered as a filter (skip-scan)."""
         if column not in _FACET_COLUMNS:
             raise ValueError(f"not a filterable column: {column!r}")
+        visible, visible_params = self.scope.partner_condition("partner_id")
         found: list[str] = []
-        row = await self.db.fetchone(f"SELECT MIN({column}) FROM customers WHERE {column} > ''")
+        row = await self.db.fetchone(
+            f"SELECT MIN({column}) FROM customers WHERE {column} > '' AND {visible}", visible_params
+        )
         while row is not None and row[0] is not None and len(found) < 500:
             found.append(str(row[0]))
-            row = await self.db.fetchone(f"SELECT MIN({column}) FROM customers WHERE {column} > ?", (row[0],))
+            row = await self.db.fetchone(
+                f"SELECT MIN({column}) FROM customers WHERE {column} > ? AND {visible}",
+                (row[0], *visible_params),
+            )
         return found
 
     async def signal_types(self) -> list[str]:
+        visible, visible_params = self.scope.condition("customer_id")
         found: list[str] = []
-        row = await self.db.fetchone("SELECT MIN(signal_type) FROM signals")
+        row = await self.db.fetchone(f"SELECT MIN(signal_type) FROM signals WHERE {visible}", visible_params)
         while row is not None and row[0] is not None and len(found) < 200:
             found.append(str(row[0]))
             row = await self.db.fetchone(
-                "SELECT MIN(signal_type) FROM signals WHERE signal_type > ?", (row[0],)
+                f"SELECT MIN(signal_type) FROM signals WHERE signal_type > ? AND {visible}",
+                (row[0], *visible_params),
             )
         return found
 
     async def count_customers(self, flt: CustomerFilter) -> int:
         """How many customers the filtered list holds (sort order aside)."""
-        count_sql, count_params = _count_query(flt, self.db.dialect)
+        count_sql, count_params = _count_query(flt, self.db.dialect, self.scope)
         total_row = await self.db.fetchone(count_sql, count_params)
         return int(total_row[0]) if total_row else 0
 
@@ -298,13 +327,15 @@ class SqliteViewQueries:
             )
             base = int(base_row[0]) if base_row else total
             walk = should_walk(flt, offset, page_size, total, base)
-        sql, params = _page_query(flt, page_size, offset, walk=walk, dialect=self.db.dialect)
+        sql, params = _page_query(
+            flt, page_size, offset, walk=walk, dialect=self.db.dialect, scope=self.scope
+        )
         rows = await self.db.fetchall(sql, params)
         return CustomerPage([_customer_row(r, flt) for r in rows], total, page, page_size)
 
     async def iter_customers(self, flt: CustomerFilter, limit: int) -> AsyncIterator[CustomerRow]:
         """Every row of the filtered list (up to limit), streamed in batches for the CSV."""
-        sql, params = _list_query(flt, self.db.dialect)
+        sql, params = _list_query(flt, self.db.dialect, self.scope)
         async with self.db.reader() as conn:
             cursor = await conn.execute(sql + " LIMIT ?", (*params, limit))
             try:
@@ -321,8 +352,11 @@ class SqliteViewQueries:
         self, customer_id: str, month: str | None, signal_limit: int, latest: str | None = None
     ) -> CustomerDetail | None:
         """One customer's page; without ``month``, its newest scored month up to ``latest``."""
-        firm = await self.db.fetchone("SELECT * FROM customers WHERE customer_id = ?", (customer_id,))
-        if firm is None:
+        visible, visible_params = self.scope.partner_condition("partner_id")
+        firm = await self.db.fetchone(
+            f"SELECT * FROM customers WHERE customer_id = ? AND {visible}", (customer_id, *visible_params)
+        )
+        if firm is None:  # unknown, or another partner's: the same answer
             return None
         products = [
             ProductView(r["product"], int(r["quantity"]), r["purchase_date"], r["status"])
@@ -426,17 +460,16 @@ class SqliteViewQueries:
         self, signal_type: str | None, area: str | None, limit: int, offset: int
     ) -> list[SignalView]:
         """Latest signals across customers (newest published first)."""
-        where: list[str] = []
-        params: list[Any] = []
+        visible, visible_params = self.scope.partner_condition("c.partner_id")
+        where: list[str] = [visible]
+        params: list[Any] = [*visible_params]
         if signal_type:
             where.append("s.signal_type = ?")
             params.append(signal_type)
         if area:
             where.append(f"s.areas {self.db.dialect.like} ? ESCAPE '\\'")
             params.append('%"' + _like_escape(area) + '"%')
-        sql = _SIGNAL_SELECT
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = _SIGNAL_SELECT + " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.published DESC, s.signal_id DESC LIMIT ? OFFSET ?"
         rows = await self.db.fetchall(sql, [*params, limit, max(0, offset)])
         return [_signal(r) for r in rows]
@@ -466,10 +499,16 @@ def _revenue_expr(area: str) -> str:
     )
 
 
-def _filters(flt: CustomerFilter, dialect: SqlDialect = SQLITE) -> tuple[list[str], list[Any], bool, bool]:
+def _filters(
+    flt: CustomerFilter, dialect: SqlDialect = SQLITE, scope: Scope = EVERYTHING
+) -> tuple[list[str], list[Any], bool, bool]:
     """WHERE clauses and parameters; whether customers / customer_month must be joined."""
     where = ["p.month = ?", "p.area = ?"]
     params: list[Any] = [flt.month, flt.area]
+    if not scope.everything:
+        visible, visible_params = scope.condition("p.customer_id")
+        where.append(visible)
+        params += visible_params
     needs_customer = needs_month = False
     if flt.cell:
         where.append("p.cell = ?")
@@ -522,13 +561,19 @@ def _sort_expr(flt: CustomerFilter) -> str:
     return f"{column} {direction}, p.customer_id {direction}"
 
 
-def _list_query(flt: CustomerFilter, dialect: SqlDialect) -> tuple[str, list[Any]]:
+def _list_query(flt: CustomerFilter, dialect: SqlDialect, scope: Scope = EVERYTHING) -> tuple[str, list[Any]]:
     """Every row of the filtered list in order (the CSV); pages use :func:`_page_query`."""
-    return _order_query(flt, _list_columns(flt), dialect, detailed=True)
+    return _order_query(flt, _list_columns(flt), dialect, detailed=True, scope=scope)
 
 
 def _order_query(
-    flt: CustomerFilter, columns: str, dialect: SqlDialect, *, detailed: bool, walk: bool = True
+    flt: CustomerFilter,
+    columns: str,
+    dialect: SqlDialect,
+    *,
+    detailed: bool,
+    walk: bool = True,
+    scope: Scope = EVERYTHING,
 ) -> tuple[str, list[Any]]:
     """The filtered list in sort order.
 
@@ -538,7 +583,7 @@ def _order_query(
     (best for narrow filters and deep pages). ``detailed`` selects every display column
     (the CSV); without it only the ids are picked (a page).
     """
-    where, params, needs_customer, needs_month = _filters(flt, dialect)
+    where, params, needs_customer, needs_month = _filters(flt, dialect, scope)
     join, hint = dialect.fixed_join, dialect.index_hint
     if flt.sort == "revenue" and (walk or detailed):
         # Walk customer_month in revenue order (its expression index, named so that other
@@ -600,11 +645,17 @@ def _order_query(
 
 
 def _page_query(
-    flt: CustomerFilter, limit: int, offset: int, *, walk: bool = True, dialect: SqlDialect = SQLITE
+    flt: CustomerFilter,
+    limit: int,
+    offset: int,
+    *,
+    walk: bool = True,
+    dialect: SqlDialect = SQLITE,
+    scope: Scope = EVERYTHING,
 ) -> tuple[str, list[Any]]:
     """One page: pick the ids through the narrowest join (deep pages skip index entries, not
     joined rows), then fetch the details of just those rows and sort them the same way."""
-    pick, pick_params = _order_query(flt, "p.customer_id", dialect, detailed=False, walk=walk)
+    pick, pick_params = _order_query(flt, "p.customer_id", dialect, detailed=False, walk=walk, scope=scope)
     sql = (
         f"SELECT {_list_columns(flt)} FROM propensity p"
         " JOIN customers c ON c.customer_id = p.customer_id"
@@ -630,8 +681,10 @@ def should_walk(flt: CustomerFilter, offset: int, limit: int, matches: int, base
     return walked <= 2 * matches + scan
 
 
-def _count_query(flt: CustomerFilter, dialect: SqlDialect = SQLITE) -> tuple[str, list[Any]]:
-    where, params, needs_customer, needs_month = _filters(flt, dialect)
+def _count_query(
+    flt: CustomerFilter, dialect: SqlDialect = SQLITE, scope: Scope = EVERYTHING
+) -> tuple[str, list[Any]]:
+    where, params, needs_customer, needs_month = _filters(flt, dialect, scope)
     join, hint = dialect.fixed_join, dialect.index_hint
     if flt.search:
         sql = (

@@ -1,9 +1,15 @@
-"""`ascent serve`: the analyst web UI (read-only) over the database."""
+"""`ascent serve`: the analyst web UI (read-only) over the database.
+
+With no admin account it listens on loopback only: until someone can sign in as an admin, the
+UI is one person's, on their own computer (`ascent users add NAME --role admin`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
+import socket
 import sys
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -40,6 +46,12 @@ def main(args: argparse.Namespace) -> int:
     # Opened once before listening, so a database that cannot be read is one line and exit 4
     # (a StorageError for the command line) rather than a traceback from the server's startup.
     read_only = asyncio.run(_readable(target, settings))
+    if not is_loopback(host) and not asyncio.run(_has_admin(target, settings)):
+        raise InputError(
+            f"--host {host} is not a loopback address: the UI is open to anyone who reaches it until"
+            " accounts exist. Add an admin first (`ascent users add NAME --role admin --password-stdin`),"
+            " or serve on 127.0.0.1"
+        )
     sock = server.bind(host, port)
     app = create_app(target, settings)
     mode = ", read-only: its folder cannot be written" if read_only else ""
@@ -50,6 +62,27 @@ def main(args: argparse.Namespace) -> int:
     )
     started = server.run(app, sock, header_timeout_s=web.header_timeout_s, keep_alive_s=web.keep_alive_s)
     return 0 if started else EXIT_FAILED
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` names is a loopback address (127.0.0.0/8, ::1)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return False
+    try:
+        return bool(infos) and all(ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
+    except ValueError:
+        return False
+
+
+async def _has_admin(target: str, settings: Any) -> bool:
+    from scripts.wiring import open_database
+    from storage.users import ADMIN
+
+    store = await open_database(target, settings, reading=True)
+    async with store:
+        return any(u.role == ADMIN and not u.disabled for u in await store.users.all())
 
 
 def _shown(target: str) -> str:

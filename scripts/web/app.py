@@ -1,9 +1,12 @@
 """The Starlette application of the analyst web UI: routes, security headers, lifespan.
 
-Read-only but for two forms: every route answers GET and HEAD only, every query goes
+Read-only but for a few forms: every route answers GET and HEAD only, every query goes
 through a reader connection (``PRAGMA query_only``); the downloads hub's Reports forms (under
-``/reports``) POST to save, build and delete reports, and the CRM matching form (``/match``)
-POSTs a file it matches without writing anything. Each POST is checked for its CSRF token.
+``/reports``) POST to save, build and delete reports, the CRM matching form (``/match``)
+POSTs a file it matches without writing anything, and ``/login`` and ``/logout`` sign in and
+out (``auth.py``). Each POST is checked for its CSRF token. Each request's viewer (who signed
+in, and the partners they may see) is set before any page runs, and :func:`ui_state` gives
+pages read queries limited to that viewer's scope.
 The pages carry a strict Content-Security-Policy (no script at all, styles and images from
 this origin only), so even text that slipped past escaping could not run.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scripts.settings import Settings
 from scripts.web import params
 from scripts.web.settings import WebSettings
+from scripts.web.viewer import viewer_of
+from storage.scope import EVERYTHING
+from storage.scope import Scope as PartnerScope
 from storage.store import Store, open_store
 from storage.views import SqliteViewQueries, ViewQueries
 
@@ -48,7 +54,7 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 READ_METHODS = frozenset({"GET", "HEAD"})
-FORM_PATHS = ("/reports", "/match")  # the forms that POST, each with a CSRF token
+FORM_PATHS = ("/reports", "/match", "/login", "/logout")  # the forms that POST, each with a CSRF token
 
 
 class SecurityMiddleware:
@@ -94,17 +100,25 @@ def _form_post(scope: Scope) -> bool:
 
 @dataclass
 class UiState:
-    """What every page handler needs: the read queries, templates, settings, small caches."""
+    """What every page handler needs: the read queries, templates, settings, small caches.
+
+    ``views`` and ``cached`` answer within ``scope``: the cache is shared by every viewer, its
+    keys prefixed with the scope, so one partner's counts and choices never reach another."""
 
     views: ViewQueries
     templates: Jinja2Templates
     web: WebSettings
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    scope: PartnerScope = EVERYTHING
+
+    def within(self, scope: PartnerScope) -> UiState:
+        return replace(self, views=self.views.within(scope), scope=scope)  # the same cache dict
 
     async def cached(self, key: str, load: Callable[[], Awaitable[Any]], ttl: float | None = None) -> Any:
         """Slow-changing values (months, filter choices, list counts), kept ttl seconds
         (default: facet_cache_s); they change only when the monthly run writes a month."""
         ttl = self.web.facet_cache_s if ttl is None else ttl
+        key = f"{self.scope.key}|{key}"
         hit = self.cache.get(key)
         now = time.monotonic()
         if hit is not None and now - hit[0] < ttl:
@@ -155,14 +169,18 @@ def _band_class(band: str | None) -> str:
 
 
 def create_app(
-    target: str | Path | Store, settings: Settings | None = None, *, web: WebSettings | None = None
+    target: str | Path | Store,
+    settings: Settings | None = None,
+    *,
+    web: WebSettings | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The UI over a database file (opened for the app's lifetime) or an already open store.
 
     The UI's own settings come from ``web``, else from a ``web`` section of ``settings``,
-    else from the defaults.
+    else from the defaults. ``clock`` tells the sessions' time (tests move it).
     """
-    from scripts.web import match, pages, reports
+    from scripts.web import auth, match, pages, reports
 
     if web is None:
         section = getattr(settings, "web", None)
@@ -173,17 +191,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if isinstance(target, Store):
-            app.state.ui = UiState(SqliteViewQueries(target.db), templates, web)
-            app.state.hub = reports.ReportHub(target, settings or Settings())
+            _start(app, target)
             yield
             return
         store = await open_store(target, storage_settings, reading=True)
         try:
-            app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
-            app.state.hub = reports.ReportHub(store, settings or Settings())
+            _start(app, store)
             yield
         finally:
             await store.close()
+
+    def _start(app: Starlette, store: Store) -> None:
+        app.state.ui = UiState(SqliteViewQueries(store.db), templates, web)
+        app.state.hub = reports.ReportHub(store, settings or Settings())
+        app.state.auth = auth.Authenticator(store, web, clock)
 
     routes = [
         Route("/", pages.home, methods=["GET"]),
@@ -193,6 +214,9 @@ def create_app(
         Route("/customers/{customer_id:path}", pages.customer, methods=["GET"]),
         Route("/signals", pages.signals, methods=["GET"]),
         Route("/healthz", pages.healthz, methods=["GET"]),
+        Route("/login", auth.login_page, methods=["GET"]),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
         *match.ROUTES,
         Route("/reports", reports.reports_page, methods=["GET"]),
         Route("/reports", reports.submit, methods=["POST"]),
@@ -204,20 +228,30 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
+            403: pages.forbidden,
             404: pages.not_found,
             405: pages.not_allowed,
             500: pages.server_error,
             params.BadParameter: pages.bad_parameter,
         },
     )
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(auth.SignInMiddleware)
+    app.add_middleware(SecurityMiddleware)  # outermost: its headers go on every answer
     return app
 
 
 def ui_state(request: Request) -> UiState:
+    """The UI's state, its queries limited to what the request's viewer may see: the one
+    place a page's reads get their scope."""
     state: UiState = request.app.state.ui
-    return state
+    return state.within(viewer_of(request).scope)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return ui_state(request).templates.TemplateResponse(request, name, context, status_code=status_code)
+    from scripts.web.csrf import guard
+
+    viewer = viewer_of(request)
+    # Every page shows who is signed in and a sign-out form with the session's token.
+    shared = {"viewer": viewer, "signout_token": guard(request).token(request) if viewer.session else ""}
+    state: UiState = request.app.state.ui
+    return state.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status_code)

@@ -5,6 +5,9 @@ form). A form carries the token in a hidden field and the browser holds the same
 ``SameSite=Strict``, HttpOnly cookie; a POST is accepted only when both are present, equal and
 signed by this instance, and when its Origin (or, without one, its Referer) is this server. A
 page on another site can neither read the cookie nor forge the signature.
+
+A signed-in request's token is instead tied to its session (a signature of the session's id):
+a token from another session, or from before signing in, is refused.
 """
 
 from __future__ import annotations
@@ -34,17 +37,33 @@ class CsrfGuard:
         return bool(nonce) and len(token) < MAX_TOKEN and hmac.compare_digest(signature, self._sign(nonce))
 
     def token(self, request: Request) -> str:
-        """The browser's current token when this instance signed it, else a new one."""
+        """The session's token when signed in; else the browser's current token when this
+        instance signed it, else a new one."""
+        session = _session(request)
+        if session:
+            return self._session_token(session)
         held = request.cookies.get(COOKIE, "")
         if self._valid(held):
             return held
         nonce = secrets.token_urlsafe(24)
         return f"{nonce}.{self._sign(nonce)}"
 
+    def _session_token(self, session: str) -> str:
+        return "s." + self._sign("session:" + session)
+
     def remember(self, response: Response, token: str) -> None:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        if not token.startswith("s."):  # a session's token needs no cookie of its own
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
 
     def accepts(self, request: Request, submitted: object) -> bool:
+        session = _session(request)
+        if session:
+            expected = self._session_token(session)
+            return (
+                isinstance(submitted, str)
+                and hmac.compare_digest(submitted, expected)
+                and _same_origin(request)
+            )
         held = request.cookies.get(COOKIE, "")
         if not isinstance(submitted, str) or not held or not hmac.compare_digest(held, submitted):
             return False
@@ -58,6 +77,12 @@ def guard(request: Request) -> CsrfGuard:
         state.csrf = CsrfGuard()
     found: CsrfGuard = state.csrf
     return found
+
+
+def _session(request: Request) -> str:
+    """The signed-in session's id ("" without one), as the sign-in middleware set it."""
+    viewer = getattr(request.state, "viewer", None)
+    return str(getattr(viewer, "session", "") or "")
 
 
 def _same_origin(request: Request) -> bool:

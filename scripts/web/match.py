@@ -25,7 +25,8 @@ from intent.crm_match import CrmMatch, match_crm
 from intent.matching import DEFAULT_FUZZY_THRESHOLD, METHODS
 from scripts.web import csrf
 from scripts.web.app import render, ui_state
-from storage.customers import SqliteCustomerRepository
+from scripts.web.auth import authenticator
+from scripts.web.viewer import viewer_of
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 PREVIEW_ROWS = 20
@@ -39,6 +40,7 @@ class MatchedFile:
     created: float
     filename: str
     data: bytes
+    owner: str  # who uploaded it: nobody else's link finds it
 
 
 async def page(request: Request) -> Response:
@@ -50,7 +52,7 @@ async def page(request: Request) -> Response:
 async def download(request: Request) -> Response:
     name = request.path_params["name"]
     found = _results(request).get(name) if _RESULT_NAME.match(name) else None
-    if found is None:
+    if found is None or found.owner != viewer_of(request).name:
         raise HTTPException(404, "this matched file has expired; upload the CRM file again")
     return Response(
         found.data,
@@ -79,6 +81,7 @@ async def _upload(request: Request) -> Response:
         )
     async with request.form(max_files=1, max_fields=4) as form:
         if not csrf.guard(request).accepts(request, form.get(csrf.FIELD)):
+            await authenticator(request).refused(request, "CRM upload without a valid form token")
             return _render(
                 request, {"problems": ["the form has expired: reload the page and try again"]}, 403
             )
@@ -91,7 +94,7 @@ async def _upload(request: Request) -> Response:
         return _render(
             request, {"problems": [f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB"]}, 413
         )
-    customers = await SqliteCustomerRepository(ui_state(request).views.db).all()  # type: ignore[attr-defined]
+    customers = await ui_state(request).views.customers()  # only the viewer's partners' customers
     try:
         result = await run_in_threadpool(
             match_crm,
@@ -162,5 +165,5 @@ def _keep(request: Request, filename: str, data: bytes) -> str:
     while len(kept) >= KEEP_RESULTS:
         del kept[next(iter(kept))]  # the oldest: dicts keep insertion order
     name = secrets.token_urlsafe(24)
-    kept[name] = MatchedFile(time.monotonic(), filename, data)
+    kept[name] = MatchedFile(time.monotonic(), filename, data, viewer_of(request).name)
     return name

@@ -17,7 +17,9 @@ from common.vocabulary import AREAS, CLUSTER_MEANINGS
 from intent.months import in_range, latest_month
 from scripts.web import params, svg
 from scripts.web.app import UiState, render, ui_state
+from scripts.web.auth import authenticator
 from scripts.web.safety import highlight, neutralise_cell, safe_href
+from scripts.web.viewer import viewer_of
 from storage.views import SORT_KEYS, CustomerDetail, CustomerFilter, PropensityPoint
 
 DEFAULT_AREAS = AREAS  # the usual order of the area tabs; the data may hold others
@@ -370,7 +372,19 @@ def _error(request: Request, status: int, title: str, message: str) -> Response:
 
 async def not_found(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc, HTTPException) else "not found"
+    viewer = viewer_of(request)
+    if viewer.signed_in and not viewer.scope.everything:
+        # Another partner's customer, report or file answers 404 like one that does not
+        # exist (no existence leak); the audit trail still shows who went looking.
+        await authenticator(request).refused(request, "not found (or another partner's)")
     return _error(request, 404, "Not found", str(detail))
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    detail = exc.detail if isinstance(exc, HTTPException) else "forbidden"
+    if hasattr(request.app.state, "auth"):
+        await authenticator(request).refused(request, str(detail))
+    return _error(request, 403, "Refused", str(detail))
 
 
 async def not_allowed(request: Request, exc: Exception) -> Response:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,12 +22,14 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from scripts.settings import Settings
 from scripts.web.app import render
 from scripts.web.csrf import FIELD, guard
+from scripts.web.forms import one as _one
+from scripts.web.forms import read_form as _form
+from scripts.web.viewer import viewer_of
 from storage.errors import StorageError
-from storage.reports import LOCAL_USER, ReportRecord
+from storage.reports import ReportRecord
 from storage.store import Store
 
 log = logging.getLogger("ascent.web.reports")
-MAX_FORM_BYTES = 64 * 1024
 TEXT_FILTERS = (("sub_segment", "sub-segment"), ("industry", "industry"), ("vertical", "vertical"),
                 ("country", "country"), ("partner", "partner"))  # fmt: skip
 CHOICE_FILTERS = ("area", "cluster", "cell", "cohort", "flag")
@@ -48,8 +49,8 @@ class ReportHub:
     running: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def user(self, request: Request) -> str:
-        """The current user; one local user until accounts exist."""
-        return LOCAL_USER
+        """The signed-in user's name (the one local user while no accounts exist)."""
+        return viewer_of(request).name
 
     def start(self, record: ReportRecord, file_id: int) -> None:
         from scripts.report_hub import build_claimed
@@ -79,7 +80,10 @@ async def submit(request: Request) -> Response:
     try:
         if action not in ("preview", "download", "schedule"):
             raise _bad("action: choose Preview, Download now or Schedule")
-        record = _definition(values, hub.settings, scheduled=action == "schedule")
+        # The definition keeps the creator's partners: its files never hold anyone else's rows.
+        record = replace(
+            _definition(values, hub.settings, scheduled=action == "schedule"), scope=viewer_of(request).scope
+        )
         if action == "preview":
             return await _page(request, values, preview=await _preview(hub, record))
     except (ValueError, LookupError) as exc:  # a bad choice, or a month that is not scored
@@ -214,26 +218,6 @@ def _size(size: int) -> str:
 # --- the form -------------------------------------------------------------------------------
 
 
-async def _form(request: Request) -> list[tuple[str, str]]:
-    """The URL-encoded form body, at most MAX_FORM_BYTES."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        raise HTTPException(415, "send the form as application/x-www-form-urlencoded")
-    body = b""
-    async for piece in request.stream():
-        body += piece
-        if len(body) > MAX_FORM_BYTES:
-            raise HTTPException(413, "the form is too large")
-    try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise HTTPException(400, "the form is not valid URL-encoded UTF-8") from exc
-
-
-def _one(form: list[tuple[str, str]], key: str) -> str:
-    return next((v for k, v in form if k == key), "")
-
-
 def _defaults() -> dict[str, Any]:
     return {"source": "azure", "columns": "", "preset": "", "month": "", "name": "", "format": "csv",
             "bom": False, **{k: "" for k, _ in TEXT_FILTERS}, **{k: "" for k in CHOICE_FILTERS},
@@ -286,7 +270,7 @@ async def _preview(hub: ReportHub, record: ReportRecord) -> tuple[tuple[str, ...
         raise _bad("month: choose a scored month or Lifetime to preview")
     return await preview(
         record,
-        hub.store.reports.rows,
+        hub.store.reports.within(record.scope).rows,
         hub.store.scores,
         hub.settings.intent,
         hub.settings.reports.preview_rows,

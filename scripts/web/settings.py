@@ -64,3 +64,60 @@ class WebSettings:
             "max": 3600,
         },
     )
+    session_idle_minutes: float = field(
+        default=30.0,
+        metadata={
+            "min": 1,
+            "max": 10_080,
+            "doc": "Minutes a signed-in session may go unused before it ends (the person signs in again).",
+        },
+    )
+    session_absolute_hours: float = field(
+        default=12.0,
+        metadata={
+            "min": 0.1,
+            "max": 720,
+            "doc": "Hours after signing in that a session ends however busy it is.",
+        },
+    )
+    signin_max_failures: int = field(
+        default=5,
+        metadata={
+            "min": 1,
+            "max": 100,
+            "doc": "Wrong passwords in a row that lock an account (a right one resets the count).",
+        },
+    )
+    signin_lockout_minutes: float = field(
+        default=15.0,
+        metadata={
+            "min": 0.1,
+            "max": 10_080,
+            "doc": "Minutes a locked account refuses every sign-in, even with the right password.",
+        },
+    )
+    signin_attempts_per_minute: int = field(
+        default=10,
+        metadata={
+            "min": 1,
+            "max": 1000,
+            "doc": "Sign-in attempts one client address may make per minute, whatever the names tried;"
+            " more are refused (429) without checking the password.",
+        },
+    )
+    trusted_proxy_header: str = field(
+        default="",
+        metadata={
+            "header_safe": True,
+            "doc": "Name of a header (e.g. X-Remote-User) through which a reverse proxy names the"
+            " signed-in user; empty (the default) turns proxy sign-in off. Only requests from"
+            " `trusted_proxies` are believed.",
+        },
+    )
+    trusted_proxies: list[str] = field(
+        default_factory=list,
+        metadata={
+            "doc": "Addresses of the reverse proxies whose `trusted_proxy_header` is believed"
+            " (exact IP addresses); a request from any other address signs in with the form only.",
+        },
+    )

@@ -12,6 +12,7 @@ from storage.postgres.signals import PgSignalRepository
 from storage.reports import SqliteReportRepository
 from storage.runs import SqliteRunRepository
 from storage.scores import SqliteScoreRepository
+from storage.sessions import SqliteSessionRepository
 from storage.store import Store
 from storage.technologies import SqliteTechnologyRepository
 from storage.users import SqliteUserRepository
@@ -33,6 +34,7 @@ def postgres_store(db: PgDatabase) -> Store:
         reports=SqliteReportRepository(db),
         users=SqliteUserRepository(db),
         audit=SqliteAuditRepository(db),
+        sessions=SqliteSessionRepository(db),
     )
 
 

@@ -135,6 +135,32 @@ async def test_views(any_store: Store) -> None:
     assert detail is not None
 
 
+async def test_views_within_a_scope_read_only_its_partners_customers(any_store: Store) -> None:
+    from dataclasses import replace
+
+    from storage.scope import NOTHING, Scope
+
+    await _month_of_scores(any_store)
+    await any_store.customers.upsert_all([replace(a_customer("C2", "Fabrikam"), partner_id="P2")])
+    views = SqliteViewQueries(any_store.db)
+    everything, views = views, views.within(Scope.of_partners(["P2"]))
+    [cell] = await views.matrix("2026-11", "Azure")
+    assert cell.count == 1
+    flt = CustomerFilter(month="2026-11", area="Azure")
+    assert await views.count_customers(flt) == 1
+    for sort in ("intent", "revenue"):
+        page = await views.customer_page(CustomerFilter(month="2026-11", area="Azure", sort=sort), 1, 10)
+        assert [row.customer_id for row in page.rows] == ["C2"]
+    assert [row.customer_id async for row in views.iter_customers(flt, 10)] == ["C2"]
+    assert await views.customer("C1", "2026-11", 10) is None  # another partner's: as if unknown
+    assert await views.customer("C2", "2026-11", 10) is not None
+    assert [c.customer_id for c in await views.customers()] == ["C2"]
+    assert [c.customer_id for c in await everything.customers()] == ["C1", "C2"]
+    nothing = everything.within(NOTHING)
+    assert await nothing.count_customers(flt) == 0 and await nothing.distinct_values("industry") == []
+    assert await nothing.matrix("2026-11", "Azure") == [] and await nothing.signal_types() == []
+
+
 async def test_frontier_leases_each_due_source_once(any_store: Store) -> None:
     await any_store.customers.upsert_all([a_customer("C1")])
     now = 1_000_000.0

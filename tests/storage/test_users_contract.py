@@ -140,6 +140,63 @@ async def test_the_audit_trail_reads_newest_first_within_a_limit(any_store: Stor
     assert len(await any_store.audit.recent(10)) == 3
 
 
+async def test_wrong_passwords_lock_the_account_and_a_sign_in_clears_the_count(any_store: Store) -> None:
+    await any_store.users.add("ann", "viewer", ["P1"], HASH, actor=ACTOR)
+    for _ in range(2):
+        assert not await any_store.users.signin_failed(
+            "ann", now=1000.0, max_failures=3, lockout_s=60, detail="wrong password"
+        )
+    user = await any_store.users.get("ann")
+    assert user is not None and (user.failed_signins, user.locked_until) == (2, None)
+    assert await any_store.users.signin_failed("ann", now=1000.0, max_failures=3, lockout_s=60, detail="x")
+    user = await any_store.users.get("ann")
+    assert user is not None and (user.failed_signins, user.locked_until) == (0, 1060.0)
+    await any_store.users.signin_succeeded("ann", detail="from 127.0.0.1")
+    user = await any_store.users.get("ann")
+    assert user is not None and (user.failed_signins, user.locked_until) == (0, None)
+    actions = [(e.action, e.outcome) for e in await any_store.audit.recent(10)]
+    assert actions[:3] == [("signin", "ok"), ("signin.lockout", "refused"), ("signin", "refused")]
+    assert actions.count(("signin", "refused")) == 3
+
+
+async def test_sessions_start_end_and_end_with_their_user(any_store: Store) -> None:
+    await any_store.users.add("ann", "viewer", ["P1"], HASH, actor=ACTOR)
+    await any_store.users.add("bob", "executive", [], HASH, actor=ACTOR)
+    for token, name in (("t1", "ann"), ("t2", "ann"), ("t3", "bob"), ("t4", "bob")):
+        await any_store.sessions.start(token, name, 100.0)
+    await any_store.sessions.touch("t1", 150.0)
+    found = await any_store.sessions.get("t1")
+    assert found is not None and (found.user_name, found.created_at, found.last_seen_at) == ("ann", 100.0, 150.0)
+    assert await any_store.sessions.end("t1") and not await any_store.sessions.end("t1")
+    assert await any_store.users.set_disabled("ann", True, actor=ACTOR)  # ends t2
+    assert await any_store.sessions.get("t2") is None
+    assert await any_store.sessions.end_all("bob") == 2
+    await any_store.sessions.start("t5", "bob", 100.0)
+    await any_store.sessions.start("t6", "bob", 500.0)
+    assert await any_store.sessions.forget_older(started_before=200.0, seen_before=0.0) == 1
+    assert await any_store.users.remove("bob", actor=ACTOR)  # ends t6
+    assert await any_store.sessions.get("t6") is None
+    key = await any_store.sessions.secret("signing")
+    assert len(key) == 64 and await any_store.sessions.secret("signing") == key
+    assert await any_store.sessions.secret("other") != key
+
+
+def test_a_viewer_sees_their_partners_and_every_other_role_everything() -> None:
+    from storage.scope import EVERYTHING, NOTHING, Scope
+    from storage.users import User, scope_of
+
+    viewer = User("ann", "viewer", ("P1",), False, 0.0, 0.0)
+    assert scope_of(viewer) == Scope.of_partners(["P1"])
+    assert scope_of(replace(viewer, partners=())) == NOTHING
+    for role in ("global_viewer", "executive", "admin"):
+        assert scope_of(replace(viewer, role=role)) == EVERYTHING
+        assert scope_of(replace(viewer, role=role, disabled=True)) == NOTHING
+    assert Scope.of_partners(["P1", "P2"]).within(Scope.of_partners(["P2"])) == Scope.of_partners(["P2"])
+    assert EVERYTHING.within(NOTHING) == NOTHING
+    assert Scope.from_text(Scope.of_partners(["P2"]).to_text()) == Scope.of_partners(["P2"])
+    assert Scope.from_text(None) == EVERYTHING and Scope.from_text("{bad") == NOTHING
+
+
 def test_every_users_and_audit_method_has_a_contract_test() -> None:
     from storage import audit, users
 
