@@ -71,9 +71,10 @@ def is_loopback(host: str) -> bool:
     except (socket.gaierror, UnicodeError):
         return False
     try:
-        return bool(infos) and all(ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     except ValueError:
         return False
+    return bool(addresses) and all(address.is_loopback for address in addresses)
 
 
 async def _has_admin(target: str, settings: Any) -> bool:

@@ -36,6 +36,27 @@ def test_serve_without_a_database_says_so(tmp_path: Path, capsys: object) -> Non
     assert not missing.exists()  # serving never creates a database
 
 
+def test_serve_refuses_a_non_loopback_address_until_an_admin_exists(tmp_path: Path, capsys: object) -> None:
+    from scripts.commands.serve import is_loopback
+    from scripts.exits import EXIT_BAD_INPUT
+    from scripts.passwords import hash_password
+    from storage.store import open_store
+
+    db = tmp_path / "ascent.db"
+
+    async def add_viewer() -> None:
+        async with await open_store(db) as store:
+            await store.users.add("vera", "viewer", ["P1"], hash_password("x" * 12), actor="terminal")
+
+    asyncio.run(add_viewer())  # a viewer is not enough: nobody could manage the accounts
+    for host in ("0.0.0.0", "::", "192.0.2.10"):
+        assert main(["--db", str(db), "serve", "--host", host, "--port", "0"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "is not a loopback address" in err and "--role admin" in err
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback("no such host.invalid")
+
+
 @contextlib.contextmanager
 def serving(db: str, cwd: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """`ascent --db DB serve` on a free loopback port, started in ``cwd``; stopped by SIGTERM."""
