@@ -52,6 +52,7 @@ OPEN_PATHS = frozenset({"/login", "/healthz"})  # and everything under /static/
 MAX_NAME = 64
 MAX_LOGIN_FORM = 8 * 1024
 FAILED = "Sign-in failed: wrong name or password, or the account is locked or disabled."
+CONCURRENT_CHECKS = 2  # an Argon2 check is ~0.3 s of CPU and 64 MiB: a flood must not starve pages
 
 
 class Authenticator:
@@ -65,6 +66,7 @@ class Authenticator:
         self._key: bytes | None = None
         self._dummy_hash: str | None = None
         self._attempts: dict[str, deque[float]] = {}
+        self._checking = asyncio.Semaphore(CONCURRENT_CHECKS)
 
     # --- who is asking ---------------------------------------------------------------------
 
@@ -161,7 +163,8 @@ class Authenticator:
         user = await self.store.users.get(name)
         stored = await self.store.users.password_hash(name) if user is not None else None
         # Always one Argon2 verification, so an unknown name answers as slowly as a known one.
-        verdict = await asyncio.to_thread(verify, stored or await self._dummy(), password)
+        async with self._checking:
+            verdict = await asyncio.to_thread(verify, stored or await self._dummy(), password)
         where = f"from {address}"
         if user is None or stored is None:
             await self.store.audit.record(
