@@ -29,6 +29,8 @@ SHARED_TABLES = {
     "report_files",
     "users",  # people and their audit trail belong to the organisation, not to a customer
     "audit",
+    "sessions",  # the UI's sign-ins and its signing key belong to the organisation too
+    "app_secrets",
 }
 # Carries customer_id but is a log, not customer data: robots.txt fetches belong to no customer.
 LOG_TABLES = {"fetch_log"}
