@@ -34,6 +34,7 @@ def main(args: argparse.Namespace) -> int:
     from scripts.web import server
     from scripts.web.app import create_app
     from scripts.web.settings import WebSettings
+    from storage.errors import DatabaseReadOnly
 
     settings = settings_from(args)
     web = getattr(settings, "web", None)
@@ -46,7 +47,13 @@ def main(args: argparse.Namespace) -> int:
     # Opened once before listening, so a database that cannot be read is one line and exit 4
     # (a StorageError for the command line) rather than a traceback from the server's startup.
     read_only = asyncio.run(_readable(target, settings))
-    if not is_loopback(host) and not asyncio.run(_has_admin(target, settings)):
+    accounts, has_admin = asyncio.run(_accounts(target, settings))
+    if accounts and read_only:
+        raise DatabaseReadOnly(
+            "accounts exist, so the UI must record sign-ins and sessions, but the database is"
+            " read-only here; serve it from a folder that can be written"
+        )
+    if not is_loopback(host) and not has_admin:
         raise InputError(
             f"--host {host} is not a loopback address: the UI is open to anyone who reaches it until"
             " accounts exist. Add an admin first (`ascent users add NAME --role admin --password-stdin`),"
@@ -77,13 +84,15 @@ def is_loopback(host: str) -> bool:
     return bool(addresses) and all(address.is_loopback for address in addresses)
 
 
-async def _has_admin(target: str, settings: Any) -> bool:
+async def _accounts(target: str, settings: Any) -> tuple[int, bool]:
+    """How many accounts exist, and whether one is an enabled admin."""
     from scripts.wiring import open_database
     from storage.users import ADMIN
 
     store = await open_database(target, settings, reading=True)
     async with store:
-        return any(u.role == ADMIN and not u.disabled for u in await store.users.all())
+        users = await store.users.all()
+        return len(users), any(u.role == ADMIN and not u.disabled for u in users)
 
 
 def _shown(target: str) -> str:
