@@ -260,7 +260,8 @@ class SignInMiddleware:
         viewer = await auth.identify(request)
         scope.setdefault("state", {})["viewer"] = viewer
         if not viewer.known and not _open(request.url.path):
-            await _sign_in_first(request, auth)(scope, receive, send)
+            response = await _sign_in_first(request, auth)
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, _private(send) if viewer.signed_in else send)
 
@@ -269,23 +270,14 @@ def _open(path: str) -> bool:
     return path in OPEN_PATHS or path.startswith("/static/")
 
 
-def _sign_in_first(request: Request, auth: Authenticator) -> Response:
+async def _sign_in_first(request: Request, auth: Authenticator) -> Response:
+    """To the sign-in page (coming back here after), or 403 for a form posted without a
+    session (audited: nobody signed in should be posting)."""
     if request.method in ("GET", "HEAD"):
         wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(wanted, safe='')}", status_code=303)
-    return _RefusedResponse(auth, request)
-
-
-class _RefusedResponse(Response):
-    """403 for a form posted without a session, audited."""
-
-    def __init__(self, auth: Authenticator, request: Request):
-        super().__init__("sign in first\n", status_code=403, media_type="text/plain")
-        self._auth, self._request = auth, request
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._auth.refused(self._request, "no session")
-        await super().__call__(scope, receive, send)
+    await auth.refused(request, "no session")
+    return PlainTextResponse("sign in first\n", status_code=403)
 
 
 def _private(send: Send) -> Send:
