@@ -140,7 +140,8 @@ class Authenticator:
         token, _, signature = value.partition(".")
         if not token or len(value) > 200:
             return None
-        return token if hmac.compare_digest(signature, _sign(await self.key(), token)) else None
+        expected = _sign(await self.key(), token).encode()
+        return token if hmac.compare_digest(signature.encode(), expected) else None
 
     # --- signing in ------------------------------------------------------------------------
 

@@ -34,7 +34,8 @@ class CsrfGuard:
 
     def _valid(self, token: str) -> bool:
         nonce, _, signature = token.partition(".")
-        return bool(nonce) and len(token) < MAX_TOKEN and hmac.compare_digest(signature, self._sign(nonce))
+        expected = self._sign(nonce).encode()
+        return bool(nonce) and len(token) < MAX_TOKEN and hmac.compare_digest(signature.encode(), expected)
 
     def token(self, request: Request) -> str:
         """The session's token when signed in; else the browser's current token when this
@@ -61,11 +62,16 @@ class CsrfGuard:
             expected = self._session_token(session)
             return (
                 isinstance(submitted, str)
-                and hmac.compare_digest(submitted, expected)
+                and hmac.compare_digest(submitted.encode(), expected.encode())
                 and _same_origin(request)
             )
         held = request.cookies.get(COOKIE, "")
-        if not isinstance(submitted, str) or not held or not hmac.compare_digest(held, submitted):
+        # Compared as bytes: compare_digest refuses (raises on) text that is not ASCII.
+        if (
+            not isinstance(submitted, str)
+            or not held
+            or not hmac.compare_digest(held.encode(), submitted.encode())
+        ):
             return False
         return self._valid(held) and _same_origin(request)
 

@@ -248,6 +248,9 @@ def test_a_form_token_belongs_to_its_session(db: Path) -> None:
         assert refused.status_code == 403
         assert second.post("/reports", data={"action": "preview"}).status_code == 403  # no token at all
         assert (
+            second.post("/reports", data={"csrf_token": "s.\u00e9", "action": "preview"}).status_code == 403
+        )
+        assert (
             first.post("/reports", data={"csrf_token": before_sign_in, "action": "preview"}).status_code
             == 403
         )
