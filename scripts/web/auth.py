@@ -23,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -40,11 +42,13 @@ from scripts.web.forms import one, read_form
 from scripts.web.settings import WebSettings
 from scripts.web.viewer import LOCAL_VIEWER, NOBODY, Viewer, viewer_of
 from storage.audit import OK, REFUSED
+from storage.errors import StorageError
 from storage.sessions import Session
 from storage.store import Store
 from storage.users import User, scope_of
 
 Clock = Callable[[], float]
+log = logging.getLogger("ascent.web.auth")
 
 SESSION_COOKIE = "ascent_session"
 SIGNING_KEY = "session_signing_key"
@@ -88,7 +92,7 @@ class Authenticator:
             return None
         user = await self.store.users.get(name[:MAX_NAME])
         if user is None or user.disabled:
-            await self.store.audit.record(
+            await self.audit(
                 shown(name), "signin.proxy", shown(name), REFUSED, f"unknown or disabled; proxy {address}"
             )
             return None
@@ -106,12 +110,12 @@ class Authenticator:
         user = await self.store.users.get(session.user_name)
         why = self._expired(session, now)
         if user is None or user.disabled or why:
-            await self.store.sessions.end(digest)
+            await _best_effort(self.store.sessions.end(digest), "end a session")
             if why:
-                await self.store.audit.record(session.user_name, "session.expire", session.user_name, OK, why)
+                await self.audit(session.user_name, "session.expire", session.user_name, OK, why)
             return None
         if now - session.last_seen_at > self._touch_every_s():
-            await self.store.sessions.touch(digest, now)
+            await _best_effort(self.store.sessions.touch(digest, now), "note a session's use")
         return Viewer(user.name, user.role, scope_of(user), session=digest, signed_in=True)
 
     def _expired(self, session: Session, now: float) -> str:
@@ -212,9 +216,23 @@ class Authenticator:
         viewer = viewer_of(request)
         actor = viewer.name or "anonymous"
         path = shown(request.url.path, 200)
-        await self.store.audit.record(
-            actor, "access.refused", path, REFUSED, f"{why}; from {client_address(request)}"
+        await self.audit(actor, "access.refused", path, REFUSED, f"{why}; from {client_address(request)}")
+
+    async def audit(self, actor: str, action: str, target: str, outcome: str, detail: str) -> None:
+        """An entry that goes with no change of its own; a page is still answered when the
+        database cannot take it (busy), and the entry goes to the log instead."""
+        await _best_effort(
+            self.store.audit.record(actor, action, target, outcome, detail),
+            f"audit {action} {outcome} {actor} {target} ({detail})",
         )
+
+
+async def _best_effort(write: Awaitable[Any], what: str) -> None:
+    """A write a page must not fail for: the session's last use, an audit entry of a refusal."""
+    try:
+        await write
+    except StorageError as exc:
+        log.warning("could not %s: %s", what, exc)
 
 
 def token_hash(token: str) -> str:
@@ -314,21 +332,28 @@ async def login(request: Request) -> Response:
     address = client_address(request)
     name, password = one(form, "username").strip(), one(form, "password")
     if auth.throttled(address):
-        await auth.store.audit.record(
-            shown(name), "signin", shown(name), REFUSED, f"too many attempts; from {address}"
-        )
+        await auth.audit(shown(name), "signin", shown(name), REFUSED, f"too many attempts; from {address}")
         return _login(
             request, next_url=next_url, error="Too many sign-in attempts; wait a minute.", status=429
         )
-    user = None
-    if 0 < len(name) <= MAX_NAME and 0 < len(password) <= MAX_LENGTH:
+    if not (0 < len(name) <= MAX_NAME and 0 < len(password) <= MAX_LENGTH):
+        await auth.audit(shown(name), "signin", shown(name), REFUSED, f"malformed; from {address}")
+        return _login(request, next_url=next_url, error=FAILED, status=401, name=name[:MAX_NAME])
+    try:
+        # A sign-in is recorded with its audit entry or not made at all.
         user = await auth.check(name, password, address)
+        cookie = await auth.start_session(user) if user is not None else ""
+    except StorageError:
+        log.warning("sign-in not possible: the database cannot be written", exc_info=True)
+        return _login(
+            request, next_url=next_url, error="The database is busy; try again in a moment.", status=503
+        )
     if user is None:
         return _login(request, next_url=next_url, error=FAILED, status=401, name=name[:MAX_NAME])
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        await auth.start_session(user),
+        cookie,
         max_age=int(auth.web.session_absolute_hours * 3600),
         httponly=True,
         samesite="lax",
