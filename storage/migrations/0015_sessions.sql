@@ -10,6 +10,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_name);
 
 -- Made once, at random, the first time the UI needs one (the session cookie's signing key).
+-- A viewer's scope reads the ids of their partners' customers from this index alone.
+CREATE INDEX IF NOT EXISTS customers_partner ON customers(partner_id, customer_id);
+
 CREATE TABLE IF NOT EXISTS app_secrets (
     name        TEXT PRIMARY KEY,
     value       TEXT NOT NULL,
