@@ -62,6 +62,12 @@ class Scope:
             return self
         return Scope(self.partners & other.partners)
 
+    def covers(self, other: Scope) -> bool:
+        """Whether everything ``other`` allows, this scope allows too."""
+        if self.partners is None:
+            return True
+        return other.partners is not None and other.partners <= self.partners
+
     def to_text(self) -> str | None:
         """How a stored definition keeps it (None: every partner)."""
         return None if self.partners is None else json.dumps(sorted(self.partners))

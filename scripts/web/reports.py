@@ -104,6 +104,9 @@ async def download(request: Request) -> Response:
     user = hub.user(request)
     record = await hub.store.reports.get(report_id, user)
     file = await hub.store.reports.file(report_id, file_id, user)
+    # A file built while its creator could see more partners than now is theirs no longer.
+    if record is not None and not viewer_of(request).scope.covers(record.scope):
+        record = None
     if record is None or file is None or file.status != "done":
         raise HTTPException(404, "no such report file (or it is still being built)")
     from scripts.report_hub import reports_folder

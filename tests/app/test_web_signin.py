@@ -346,6 +346,23 @@ def test_a_viewer_finds_only_their_own_reports_and_files(
     assert set(re.findall(r"<td>(C\d)</td>", preview.text)) == set(P1_CUSTOMERS)
 
 
+def test_a_file_built_for_more_partners_than_its_creator_now_has_is_gone(
+    db: Path, world: tuple[Path, PartnerWorld]
+) -> None:
+    built = world[1]
+    _store_call(db, lambda s: s.users.add("pia", "viewer", ["P1"], "x", actor="terminal"))
+    _store_call(db, lambda s: s.db.execute("UPDATE report_definitions SET created_by = 'pia' WHERE report_id = ?",
+                                           (built.p2_report,)))  # fmt: skip
+    _store_call(db, lambda s: s.users.remove("pia", actor="terminal"))
+    hashed = hash_password(PASSWORD)
+    _store_call(db, lambda s: s.users.add("pia", "viewer", ["P1"], hashed, actor="terminal"))
+    with _client(db) as pia:
+        _sign_in(pia, "pia")
+        assert pia.get(f"/reports/{built.p2_report}/files/{built.p2_file}").status_code == 404
+    _store_call(db, lambda s: s.db.execute("UPDATE report_definitions SET created_by = 'pete' WHERE report_id = ?",
+                                           (built.p2_report,)))  # fmt: skip
+
+
 def test_an_executive_sees_every_partner(db: Path) -> None:
     with _client(db) as erin:
         _sign_in(erin, "erin")

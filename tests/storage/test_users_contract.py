@@ -166,7 +166,11 @@ async def test_sessions_start_end_and_end_with_their_user(any_store: Store) -> N
         await any_store.sessions.start(token, name, 100.0)
     await any_store.sessions.touch("t1", 150.0)
     found = await any_store.sessions.get("t1")
-    assert found is not None and (found.user_name, found.created_at, found.last_seen_at) == ("ann", 100.0, 150.0)
+    assert found is not None and (found.user_name, found.created_at, found.last_seen_at) == (
+        "ann",
+        100.0,
+        150.0,
+    )
     assert await any_store.sessions.end("t1") and not await any_store.sessions.end("t1")
     assert await any_store.users.set_disabled("ann", True, actor=ACTOR)  # ends t2
     assert await any_store.sessions.get("t2") is None
@@ -195,6 +199,8 @@ def test_a_viewer_sees_their_partners_and_every_other_role_everything() -> None:
     assert EVERYTHING.within(NOTHING) == NOTHING
     assert Scope.from_text(Scope.of_partners(["P2"]).to_text()) == Scope.of_partners(["P2"])
     assert Scope.from_text(None) == EVERYTHING and Scope.from_text("{bad") == NOTHING
+    p1, both = Scope.of_partners(["P1"]), Scope.of_partners(["P1", "P2"])
+    assert both.covers(p1) and not p1.covers(both) and EVERYTHING.covers(both) and not both.covers(EVERYTHING)
 
 
 def test_every_users_and_audit_method_has_a_contract_test() -> None:
