@@ -65,6 +65,7 @@ def ui(world: tuple[Path, PartnerWorld]) -> Iterator[str]:
 def _sign_in(page: Any, ui: str, name: str, wanted: str = "/matrix") -> None:
     page.goto(f"{ui}{wanted}")
     assert "/login?next=" in page.url  # no session yet: the sign-in page first
+    shot(page, "signin-login")
     page.fill("#username", name)
     page.fill("#password", PASSWORD)
     page.click("#signin")
