@@ -84,7 +84,7 @@ class Authenticator:
 
     async def _from_proxy(self, request: Request) -> Viewer | None:
         header = self.web.trusted_proxy_header
-        address = client_address(request)
+        address = peer_address(request)
         if not header or address not in self.web.trusted_proxies:
             return None
         name = request.headers.get(header, "")
@@ -243,8 +243,29 @@ def _sign(key: bytes, token: str) -> str:
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
 
-def client_address(request: Request) -> str:
+def peer_address(request: Request) -> str:
+    """The address the connection comes from (the server believes no forwarding header)."""
     return request.client.host if request.client else ""
+
+
+def _from_trusted_proxy(request: Request) -> bool:
+    auth: Authenticator | None = getattr(request.app.state, "auth", None)
+    return auth is not None and peer_address(request) in auth.web.trusted_proxies
+
+
+def client_address(request: Request) -> str:
+    """The person's address: the peer's, or the nearest address a trusted proxy forwarded."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if forwarded and _from_trusted_proxy(request):
+        return shown(forwarded.split(",")[-1].strip(), 64)
+    return peer_address(request)
+
+
+def over_https(request: Request) -> bool:
+    """Whether the browser reached the UI over https (directly, or through a trusted proxy)."""
+    if request.url.scheme == "https":
+        return True
+    return _from_trusted_proxy(request) and request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
 def shown(text: str, limit: int = MAX_NAME) -> str:
@@ -357,7 +378,7 @@ async def login(request: Request) -> Response:
         max_age=int(auth.web.session_absolute_hours * 3600),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=over_https(request),
         path="/",
     )
     return response

@@ -114,6 +114,9 @@ def run(app: Any, sock: socket.socket, *, header_timeout_s: float, keep_alive_s:
         http=protocol,
         log_level="warning",
         server_header=False,
+        # Which proxies are believed is the UI's own setting ([web] trusted_proxies), not
+        # uvicorn's: the connection's address stays the peer's.
+        proxy_headers=False,
         timeout_keep_alive=max(1, round(keep_alive_s)),
     )
     instance = uvicorn.Server(config)

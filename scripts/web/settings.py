@@ -117,7 +117,8 @@ class WebSettings:
     trusted_proxies: list[str] = field(
         default_factory=list,
         metadata={
-            "doc": "Addresses of the reverse proxies whose `trusted_proxy_header` is believed"
-            " (exact IP addresses); a request from any other address signs in with the form only.",
+            "doc": "Addresses of the reverse proxies (exact IP addresses) whose `trusted_proxy_header`,"
+            " X-Forwarded-For (the client address in the audit trail and the sign-in rate limit) and"
+            " X-Forwarded-Proto (https: the session cookie is Secure) are believed; empty: none.",
         },
     )

@@ -281,6 +281,17 @@ def test_the_proxy_header_is_ignored_unless_configured_and_from_a_trusted_addres
     assert ("mallory", "signin.proxy", "refused") in {(e.actor, e.action, e.outcome) for e in _audit(db)}
 
 
+def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(db: Path) -> None:
+    forwarded = {"X-Forwarded-For": "198.51.100.7, 203.0.113.9", "X-Forwarded-Proto": "https"}
+    for trusted, address, secure in (([], "testclient", False), (["testclient"], "203.0.113.9", True)):
+        with _client(db, trusted_proxies=trusted) as client:
+            client.headers.update(forwarded)
+            answer = _sign_in(client, "erin")
+            assert ("secure" in answer.headers["set-cookie"].lower()) is secure
+        latest = next(e for e in _audit(db) if e.action == "signin" and e.actor == "erin")
+        assert latest.detail == f"from {address}"
+
+
 def test_no_password_in_clear_in_the_database_or_the_logs(db: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with _client(db) as client, _client(db) as other:
