@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.vocabulary import AREAS
 from intent.hub_settings import ReportHubSettings
 from intent.matrix import Matrix
 from intent.report_definition import LIFETIME, MONTH_COLUMN, header, parse_range
@@ -33,6 +34,7 @@ from storage.scores import CustomerMonth, PropensityRow, ScoreRepository
 
 log = logging.getLogger("ascent.reports")
 _EXPLANATION_COLUMNS = frozenset({"TopSignals", "WhyNow"})
+_AREA_PARTS = ("Fit", "Intent", "Cell", "Cluster")
 
 
 class MonthNotScored(LookupError):
@@ -134,16 +136,38 @@ async def report_rows(
     full = columns(record.source)
     position = {name: i for i, name in enumerate(full)}
     explained = bool(_EXPLANATION_COLUMNS & set(record.columns))
+    areas = areas_read(record, keep)
     for month in months:
         after = ""
         while ids := await slices.customer_ids_after(after, chunk):
             after = ids[-1]
-            part = await slices.slice(month, ids[0], ids[-1], explained)
+            part = await slices.slice(month, ids[0], ids[-1], areas, explained)
             details = await scores.signal_details(signal_ids_needed(part.contributions)) if explained else {}
             data = _month_data(month, part, keep, details)
             if data.customers:
                 # In a worker thread: the event loop (the UI's) keeps answering meanwhile.
                 yield await asyncio.to_thread(_slice_rows, record, data, matrix, settings, position)
+
+
+def areas_read(record: ReportRecord, keep: RowFilter) -> tuple[str, ...]:
+    """The areas whose scores a report needs: its source's own (they order and explain its
+    rows), those of its chosen columns and those its filters look at. Other areas' columns
+    are built empty and never reach the file."""
+    chosen = set(record.columns)
+    return tuple(
+        area
+        for area in AREAS
+        if area in REPORTS[record.source].areas
+        or area in keep.areas
+        or any(f"{area}{part}" in chosen for part in _AREA_PARTS)
+    )
+
+
+async def row_bound(slices: MonthSlices, record: ReportRecord, months: Sequence[str]) -> int:
+    """At least the rows a report can have: a row per customer and month (renewal: per
+    agreement and month); filters only ever drop rows."""
+    per_month = await (slices.agreement_count() if record.source == "renewal" else slices.customer_count())
+    return per_month * len(months)
 
 
 def _slice_rows(
@@ -224,8 +248,9 @@ async def build_file(
     try:
         months = await months_of(repo.rows, record, None if not record.scheduled else month_key)
         folder.mkdir(parents=True, exist_ok=True)
+        bound = await row_bound(repo.rows, record, months)
         writer = await asyncio.to_thread(
-            open_background_writer, record.format, partial, header(record), bom=record.bom
+            open_background_writer, record.format, partial, header(record), bom=record.bom, row_bound=bound
         )
         try:
             async for batch in report_rows(record, months, repo.rows, scores, settings, hub.chunk_customers):

@@ -24,7 +24,7 @@ ROWS = [
 def test_xlsx_splits_sheets_at_the_row_limit_each_with_header_and_filter(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     path = tmp_path / "r.xlsx"
-    writer = XlsxReportWriter(path, HEADER, rows_per_sheet=2)
+    writer = XlsxReportWriter(path, HEADER, row_bound=len(ROWS), rows_per_sheet=2)
     writer.write_rows(ROWS)
     writer.close()
     book = openpyxl.load_workbook(path)
@@ -58,7 +58,7 @@ def test_csv_is_formula_safe_with_optional_bom(tmp_path: Path) -> None:
 def test_child_process_writer_writes_and_reports_failures(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     path = tmp_path / "child.xlsx"
-    writer = ChildProcessWriter("xlsx", path, HEADER)
+    writer = ChildProcessWriter("xlsx", path, HEADER, row_bound=len(ROWS))
     writer.write_rows(ROWS)
     writer.close()
     assert openpyxl.load_workbook(path).active.max_row == len(ROWS) + 1
