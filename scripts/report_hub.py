@@ -90,6 +90,20 @@ async def after_monthly(store: Store, settings: Settings, month: str) -> None:
         log.info("scheduled reports built", extra={"month": month, "files": len(built)})
 
 
+async def recover_interrupted(store: Store, settings: Settings) -> int:
+    """At start-up (daemon, UI): builds left queued or running by a process that is gone are
+    marked failed, and their partial files removed; how many."""
+    interrupted = await store.reports.close_interrupted()
+    folder = reports_folder(store, settings)
+    for file in interrupted:
+        # Names made of the numeric id and a checked month only (intent.report_builder.file_name).
+        for partial in folder.glob(f"report-{file.report_id}-{file.month}.*.partial"):
+            partial.unlink(missing_ok=True)
+    if interrupted:
+        log.warning("interrupted report builds marked failed", extra={"files": len(interrupted)})
+    return len(interrupted)
+
+
 async def delete_report(store: Store, report_id: int, user: str = LOCAL_USER) -> bool:
     paths = await store.reports.delete(report_id, user)
     if paths is None:
