@@ -14,15 +14,19 @@ from storage.store import Store
 log = logging.getLogger("ascent.reports")
 
 
+HUB_FOLDER = "hub"  # inside [reports] folder, beside the monthly export's month folders
+
+
 def reports_folder(store: Store, settings: Settings) -> Path:
-    """The hub's folder: an absolute setting as it is; a relative one beside the database
-    file, or under the working folder for a database URL (which has no folder)."""
+    """The hub's folder, ``hub`` in the reports folder (``[reports] folder``: an absolute
+    setting as it is; a relative one beside the database file, or under the working folder
+    for a database URL, which has no folder)."""
     folder = Path(settings.reports.folder)
-    if folder.is_absolute():
-        return folder
-    db_file = getattr(store.db, "path", None)
-    base = Path(db_file).resolve().parent if isinstance(db_file, Path) else Path.cwd()
-    return base / folder
+    if not folder.is_absolute():
+        db_file = getattr(store.db, "path", None)
+        base = Path(db_file).resolve().parent if isinstance(db_file, Path) else Path.cwd()
+        folder = base / folder
+    return folder / HUB_FOLDER
 
 
 def month_key(record: ReportRecord, run_month: str | None = None) -> str:

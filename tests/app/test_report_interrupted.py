@@ -45,8 +45,8 @@ def test_a_killed_build_is_marked_failed_and_a_live_one_is_left(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "hub.db"
-    folder = tmp_path / "report-files"
-    folder.mkdir()
+    folder = tmp_path / "reports" / "hub"
+    folder.mkdir(parents=True)
     worker = subprocess.Popen(
         [sys.executable, "-c", _WORKER, str(db), str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
