@@ -168,13 +168,15 @@ def _at_least_header(keys: list[str], records: Iterator[dict[str, Any]]) -> Iter
 
 
 def _unique(header: Sequence[str]) -> list[str]:
-    """Column names as dict keys: a repeated name (a CRM id column named like one of ours)
-    gets " 2", " 3", ... so that no column is lost."""
-    seen: dict[str, int] = {}
-    keys = []
+    """Column names as dict keys (cut to a cell's limit): a repeated name (a CRM id column
+    named like one of ours) gets " 2", " 3", ... so that no column is lost."""
+    keys: list[str] = []
     for name in header:
-        seen[name] = seen.get(name, 0) + 1
-        keys.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+        key, n = _cut(name), 1
+        while key in keys:
+            n += 1
+            key = f"{_cut(name)} {n}"
+        keys.append(key)
     return keys
 
 
@@ -190,13 +192,16 @@ def _column_formats(header: Sequence[str]) -> dict[str, Any]:
 
 
 def _cut(text: str) -> str:
-    """Excel's cell limit counts UTF-16 units; text within half of it always fits."""
-    if len(text.encode("utf-16-le")) // 2 <= EXCEL_CELL_CHARS:
+    """Text cut to Excel's cell limit, which counts UTF-16 units (two for a character beyond
+    the Basic Multilingual Plane); one pass, whatever the text holds."""
+    if len(text) <= _SAFE_TEXT:
         return text
-    cut = text[:EXCEL_CELL_CHARS]
-    while len(cut.encode("utf-16-le")) // 2 > EXCEL_CELL_CHARS:
-        cut = cut[:-1]
-    return cut
+    units = 0
+    for at, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > EXCEL_CELL_CHARS:
+            return text[:at]
+    return text
 
 
 def _kind(name: str) -> str:
