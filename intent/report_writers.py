@@ -291,13 +291,31 @@ def _write_in_child(
 ) -> None:
     try:
         writer = open_writer(format, Path(path), header, bom=bom, row_bound=row_bound)
-        while (batch := rows.get()) is not None:
+        for batch in _batches_while_parent_lives(rows):
             writer.write_rows(batch)
         writer.close()
     except BaseException as exc:  # reported to the parent, which fails the report with it
         outcome.put(f"{type(exc).__name__}: {exc}")
         return
     outcome.put("")
+
+
+def _batches_while_parent_lives(
+    rows: multiprocessing.Queue[list[Sequence[Any]] | None],
+) -> Iterator[list[Sequence[Any]]]:
+    """The batches up to the end mark; a parent that is killed sends none, so the writer
+    stops (and exits) once the parent is gone instead of waiting for ever."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            batch = rows.get(timeout=CHILD_POLL_S)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                raise OSError("the process building the report ended") from None
+            continue
+        if batch is None:
+            return
+        yield batch
 
 
 def open_background_writer(

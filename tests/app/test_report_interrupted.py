@@ -81,3 +81,37 @@ def test_a_killed_build_is_marked_failed_and_a_live_one_is_left(
     count, error = asyncio.run(recovered())
     assert (count, error) == (1, INTERRUPTED)
     assert not list(folder.glob("*.partial"))
+
+
+_PARENT = """
+import sys, time
+from pathlib import Path
+from intent.report_writers import ChildProcessWriter
+
+writer = ChildProcessWriter("xlsx", Path(sys.argv[1]), ["CustomerID"], row_bound=10)
+writer.write_rows([["C1"]])
+print(writer._process.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_xlsx_writer_process_ends_when_its_builder_is_killed(tmp_path: Path) -> None:
+    import psutil
+
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, str(tmp_path / "r.xlsx.partial")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        writer = psutil.Process(int(parent.stdout.readline()))
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    try:
+        writer.wait(timeout=15)  # psutil.TimeoutExpired if it waited for rows for ever
+    finally:
+        if writer.is_running():
+            writer.kill()
