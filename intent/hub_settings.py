@@ -1,5 +1,6 @@
-"""Settings of the downloads hub (section [reports]): where built reports go, how long
-scheduled ones are kept, how much a preview shows and how rows are read."""
+"""Settings of the reports (section [reports]): the folder of the monthly export and of the
+downloads hub, how long scheduled reports are kept, how much a preview shows and how rows
+are read."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class ReportHubSettings:
     folder: str = field(
-        default="report-files",
+        default="reports",
         metadata={
-            "doc": "Folder of the downloads hub's built reports. A relative folder lies beside the"
-            " database file; with a postgresql:// database it is relative to the working folder,"
-            " so set an absolute folder there."
+            "doc": "Folder of every report file: the monthly export writes `<folder>/<YYYY-MM>/`,"
+            " the downloads hub `<folder>/hub/`. A relative folder lies beside a SQLite database"
+            " file, or under the working folder for a postgresql:// URL (set an absolute folder"
+            " there). `[daemon] reports_dir` is its deprecated old name."
         },
     )
     keep_months: int = field(

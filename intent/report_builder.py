@@ -17,9 +17,11 @@ import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from common.vocabulary import AREAS
 from intent.hub_settings import ReportHubSettings
 from intent.matrix import Matrix
 from intent.report_definition import LIFETIME, MONTH_COLUMN, header, parse_range
@@ -33,6 +35,7 @@ from storage.scores import CustomerMonth, PropensityRow, ScoreRepository
 
 log = logging.getLogger("ascent.reports")
 _EXPLANATION_COLUMNS = frozenset({"TopSignals", "WhyNow"})
+_AREA_PARTS = ("Fit", "Intent", "Cell", "Cluster")
 
 
 class MonthNotScored(LookupError):
@@ -134,11 +137,12 @@ async def report_rows(
     full = columns(record.source)
     position = {name: i for i, name in enumerate(full)}
     explained = bool(_EXPLANATION_COLUMNS & set(record.columns))
+    areas = areas_read(record, keep)
     for month in months:
         after = ""
         while ids := await slices.customer_ids_after(after, chunk):
             after = ids[-1]
-            part = await slices.slice(month, ids[0], ids[-1], explained)
+            part = await slices.slice(month, ids[0], ids[-1], areas, explained)
             details = await scores.signal_details(signal_ids_needed(part.contributions)) if explained else {}
             data = _month_data(month, part, keep, details)
             if data.customers:
@@ -146,13 +150,48 @@ async def report_rows(
                 yield await asyncio.to_thread(_slice_rows, record, data, matrix, settings, position)
 
 
+def areas_read(record: ReportRecord, keep: RowFilter) -> tuple[str, ...]:
+    """The areas whose scores a report needs: its source's own (they order and explain its
+    rows), those of its chosen columns and those its filters look at. Other areas' columns
+    are built empty and never reach the file."""
+    chosen = set(record.columns)
+    return tuple(
+        area
+        for area in AREAS
+        if area in REPORTS[record.source].areas
+        or area in keep.areas
+        or any(f"{area}{part}" in chosen for part in _AREA_PARTS)
+    )
+
+
+async def row_bound(slices: MonthSlices, record: ReportRecord, months: Sequence[str]) -> int:
+    """At least the rows a report can have: a row per customer and month (renewal: per
+    agreement and month); filters only ever drop rows."""
+    per_month = await (slices.agreement_count() if record.source == "renewal" else slices.customer_count())
+    return per_month * len(months)
+
+
 def _slice_rows(
     record: ReportRecord, data: MonthData, matrix: Matrix, settings: IntentSettings, position: dict[str, int]
 ) -> list[list[Any]]:
     customer_at = position["CustomerID"]
     rows = build_rows(record.source, data, matrix, settings)
-    rows.sort(key=lambda row: row[customer_at])  # stable: agreements keep their order
-    return [_project(row, record, data.month, position, customer_at) for row in rows]
+    rows.sort(key=itemgetter(customer_at))  # stable: agreements keep their order
+    # The month, then the CRM id, go after the source's own columns; one itemgetter then
+    # picks the chosen columns in their order (a million rows make the per-cell cost count).
+    month_at, crm_at = len(position), len(position) + 1
+    picks = [month_at if name == MONTH_COLUMN else position[name] for name in record.columns]
+    if record.crm_column:
+        picks.insert(0, crm_at)
+    pick = itemgetter(*picks)
+    single = len(picks) == 1
+    projected = []
+    for row in rows:
+        row.append(data.month)
+        if record.crm_column:
+            row.append(record.crm_ids.get(str(row[customer_at]), ""))
+        projected.append([pick(row)] if single else list(pick(row)))
+    return projected
 
 
 def _month_data(month: str, part: Slice, keep: RowFilter, details: dict[int, Any]) -> MonthData:
@@ -165,15 +204,6 @@ def _month_data(month: str, part: Slice, keep: RowFilter, details: dict[int, Any
     return MonthData(
         month, kept, part.propensity, part.customer_month, part.contributions, part.agreements, details
     )
-
-
-def _project(
-    row: list[Any], record: ReportRecord, month: str, position: dict[str, int], customer_at: int
-) -> list[Any]:
-    picked = [month if name == MONTH_COLUMN else row[position[name]] for name in record.columns]
-    if record.crm_column:
-        picked.insert(0, record.crm_ids.get(str(row[customer_at]), ""))
-    return picked
 
 
 async def preview(
@@ -224,8 +254,9 @@ async def build_file(
     try:
         months = await months_of(repo.rows, record, None if not record.scheduled else month_key)
         folder.mkdir(parents=True, exist_ok=True)
+        bound = await row_bound(repo.rows, record, months)
         writer = await asyncio.to_thread(
-            open_background_writer, record.format, partial, header(record), bom=record.bom
+            open_background_writer, record.format, partial, header(record), bom=record.bom, row_bound=bound
         )
         try:
             async for batch in report_rows(record, months, repo.rows, scores, settings, hub.chunk_customers):

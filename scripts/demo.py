@@ -100,8 +100,8 @@ def demo_settings(fixture: Path, out: Path) -> Settings:
         concurrency=48,
         max_crawl_delay=0.1,
     )
-    daemon = dataclasses.replace(base.daemon, reports_dir="reports")
-    settings = dataclasses.replace(base, crawler=crawler, daemon=daemon)
+    reports = dataclasses.replace(base.reports, folder="reports")
+    settings = dataclasses.replace(base, crawler=crawler, reports=reports)
     _write_settings(settings, out / "ascent.toml")
     return settings
 

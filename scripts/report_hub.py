@@ -16,15 +16,19 @@ from storage.users import scope_of
 log = logging.getLogger("ascent.reports")
 
 
+HUB_FOLDER = "hub"  # inside [reports] folder, beside the monthly export's month folders
+
+
 def reports_folder(store: Store, settings: Settings) -> Path:
-    """The hub's folder: an absolute setting as it is; a relative one beside the database
-    file, or under the working folder for a database URL (which has no folder)."""
+    """The hub's folder, ``hub`` in the reports folder (``[reports] folder``: an absolute
+    setting as it is; a relative one beside the database file, or under the working folder
+    for a database URL, which has no folder)."""
     folder = Path(settings.reports.folder)
-    if folder.is_absolute():
-        return folder
-    db_file = getattr(store.db, "path", None)
-    base = Path(db_file).resolve().parent if isinstance(db_file, Path) else Path.cwd()
-    return base / folder
+    if not folder.is_absolute():
+        db_file = getattr(store.db, "path", None)
+        base = Path(db_file).resolve().parent if isinstance(db_file, Path) else Path.cwd()
+        folder = base / folder
+    return folder / HUB_FOLDER
 
 
 def month_key(record: ReportRecord, run_month: str | None = None) -> str:
@@ -97,6 +101,20 @@ async def after_monthly(store: Store, settings: Settings, month: str) -> None:
         return
     if built:
         log.info("scheduled reports built", extra={"month": month, "files": len(built)})
+
+
+async def recover_interrupted(store: Store, settings: Settings) -> int:
+    """At start-up (daemon, UI): builds left queued or running by a process that is gone are
+    marked failed, and their partial files removed; how many."""
+    interrupted = await store.reports.close_interrupted()
+    folder = reports_folder(store, settings)
+    for file in interrupted:
+        # Names made of the numeric id and a checked month only (intent.report_builder.file_name).
+        for partial in folder.glob(f"report-{file.report_id}-{file.month}.*.partial"):
+            partial.unlink(missing_ok=True)
+    if interrupted:
+        log.warning("interrupted report builds marked failed", extra={"files": len(interrupted)})
+    return len(interrupted)
 
 
 async def delete_report(store: Store, report_id: int, user: str = LOCAL_USER) -> bool:

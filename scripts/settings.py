@@ -7,6 +7,7 @@ validates values, and renders the field reference in ``docs/SETTINGS.md``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 import types
@@ -26,6 +27,7 @@ from signals.settings import SignalSettings
 from storage.settings import StorageSettings
 
 ENV_PREFIX = "ASCENT_"
+log = logging.getLogger("ascent.settings")
 
 
 class SettingsError(InputError):
@@ -87,10 +89,10 @@ class DaemonSettings:
         },
     )
     reports_dir: str = field(
-        default="reports",
+        default="",
         metadata={
-            "doc": "Where the monthly export writes its CSV reports; a relative folder lies beside a "
-            "SQLite database file, or under the working folder for a postgresql:// URL."
+            "doc": "Deprecated: the old name of `[reports] folder`, still read (with a warning) when"
+            " `[reports] folder` is not set."
         },
     )
 
@@ -186,9 +188,27 @@ def _build_settings(raw: Mapping[str, Any], origin: str, labels: Mapping[tuple[s
             return labels.get((section, key)) or f"{origin}: [{section}] {key}"
 
         sections[name] = _build_section(hints[name], value, origin, name, label)
-    settings = Settings(**sections)
+    settings = _fold_reports_dir(Settings(**sections), raw, origin, labels)
     _check_matrix(settings.intent, origin, labels)
     return settings
+
+
+def _fold_reports_dir(
+    settings: Settings, raw: Mapping[str, Any], origin: str, labels: Mapping[tuple[str, str], str]
+) -> Settings:
+    """``[daemon] reports_dir`` is the old name of ``[reports] folder`` (the monthly export and
+    the downloads hub share one folder): still honoured, with a warning, unless the new name
+    is set too."""
+    old = settings.daemon.reports_dir
+    if not old:
+        return settings
+    where = labels.get(("daemon", "reports_dir")) or f"{origin}: [daemon] reports_dir"
+    reports = raw.get("reports")
+    if isinstance(reports, Mapping) and "folder" in reports:
+        log.warning("%s is deprecated and ignored: [reports] folder is set", where)
+        return settings
+    log.warning("%s is deprecated: name the folder in [reports] folder instead", where)
+    return dataclasses.replace(settings, reports=dataclasses.replace(settings.reports, folder=old))
 
 
 def _check_matrix(intent: IntentSettings, origin: str, labels: Mapping[tuple[str, str], str]) -> None:

@@ -50,10 +50,10 @@ async def open_database(target: str, settings: Settings, *, reading: bool = Fals
 
 
 def reports_dir(settings: Settings, target: str) -> Path:
-    """Where the daemon's monthly export writes: ``[daemon] reports_dir`` when absolute, else
-    that folder beside a SQLite file, or under the working folder for a database URL (a
-    server has no folder of ours)."""
-    path = Path(settings.daemon.reports_dir)
+    """The reports folder (``[reports] folder``; the monthly export writes its months in it):
+    as it is when absolute, else beside a SQLite file, or under the working folder for a
+    database URL (a server has no folder of ours)."""
+    path = Path(settings.reports.folder)
     if path.is_absolute():
         return path
     base = Path.cwd() if is_url(target) else Path(target).resolve().parent

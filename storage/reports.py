@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from storage.owners import owner_is_dead, this_process
 from storage.protocols import SqlDatabase
 from storage.report_rows import MonthSlices, SqliteMonthSlices
 from storage.scope import EVERYTHING, Scope
 
 LOCAL_USER = "local"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+INTERRUPTED = "the build was interrupted: its process ended before the file was written; build it again"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ReportRepository(Protocol):
     async def files(self, report_id: int, scope: str = LOCAL_USER) -> list[ReportFile]: ...
     async def file(self, report_id: int, file_id: int, scope: str = LOCAL_USER) -> ReportFile | None: ...
     async def forget_files(self, file_ids: Sequence[int]) -> None: ...
+    async def close_interrupted(self, report_id: int | None = None) -> list[ReportFile]: ...
 
 
 def _visible(scope: str) -> tuple[str, tuple[Any, ...]]:
@@ -165,9 +168,10 @@ class SqliteReportRepository:
         """A new queued file for (report, month); None when that month already has one."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO report_files(report_id, month, status, created_at) VALUES (?, ?, ?, ?)"
+                "INSERT INTO report_files(report_id, month, status, created_at, worker)"
+                " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (report_id, month) DO NOTHING RETURNING file_id",
-                (report_id, month, QUEUED, time.time()),
+                (report_id, month, QUEUED, time.time(), this_process()),
             )
             row = await cursor.fetchone()
             return int(row[0]) if row is not None else None
@@ -188,6 +192,10 @@ class SqliteReportRepository:
         )
 
     async def files(self, report_id: int, scope: str = LOCAL_USER) -> list[ReportFile]:
+        """The report's files, newest month first; a build whose process is gone is failed
+        first, so a listing never shows it running forever (unless the database is read-only)."""
+        if not getattr(self.db, "read_only", False):
+            await self.close_interrupted(report_id)
         where, params = _visible(scope)
         rows = await self.db.fetchall(
             "SELECT * FROM report_files WHERE report_id = ? AND report_id IN"
@@ -204,6 +212,25 @@ class SqliteReportRepository:
             (file_id, report_id, *params),
         )
         return _file(row) if row is not None else None
+
+    async def close_interrupted(self, report_id: int | None = None) -> list[ReportFile]:
+        """Files left queued or running by a process of this host that is gone (killed, or
+        stopped before it finished) become failed, saying so; those of a live process, here
+        or on another host, are left. Returns the files failed (of ``report_id`` alone when
+        given)."""
+        only, params = ("AND report_id = ?", (report_id,)) if report_id is not None else ("", ())
+        rows = await self.db.fetchall(
+            f"SELECT * FROM report_files WHERE status IN (?, ?) AND worker <> '' {only}",
+            (QUEUED, RUNNING, *params),
+        )
+        gone = [_file(r) for r in rows if owner_is_dead(str(r["worker"]))]
+        for file in gone:
+            await self.db.execute(
+                "UPDATE report_files SET status = ?, error = ?, finished_at = ?"
+                " WHERE file_id = ? AND status IN (?, ?)",
+                (FAILED, INTERRUPTED, time.time(), file.file_id, QUEUED, RUNNING),
+            )
+        return gone
 
     async def forget_files(self, file_ids: Sequence[int]) -> None:
         async with self.db.transaction() as conn:

@@ -25,12 +25,14 @@ def main(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from scripts.daemon import Daemon, JobRunner, Metrics, install_stop_signals, standard_jobs
     from scripts.pipeline import PipelineStages
+    from scripts.report_hub import recover_interrupted
     from scripts.schedule import SystemClock
     from scripts.wiring import reports_dir
 
     settings = settings_from(args)
     store = await store_from(args, settings)
     async with store:
+        await recover_interrupted(store, settings)
         stages = PipelineStages(store, settings, reports_dir(settings, db_target(args)), bounded=True)
         try:
             clock = SystemClock()

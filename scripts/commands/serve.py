@@ -109,11 +109,15 @@ def _shown(target: str) -> str:
 
 async def _readable(target: str, settings: Any) -> bool:
     """Open the database as the UI will and read the first row of every table (a damaged
-    file then fails here, not on an analyst's first page); True when it is read-only."""
+    file then fails here, not on an analyst's first page); True when it is read-only. A
+    writable one gets its interrupted report builds marked failed."""
+    from scripts.report_hub import recover_interrupted
     from scripts.wiring import open_database
 
     store = await open_database(target, settings, reading=True)
     async with store:
+        if not getattr(store.db, "read_only", False):
+            await recover_interrupted(store, settings)
         if is_url(target):  # a server checks its own pages; one read proves the schema is there
             await store.db.fetchall("SELECT customer_id FROM customers LIMIT 1")
             return False

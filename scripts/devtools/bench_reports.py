@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -171,7 +172,7 @@ def measure(db: Path, columns: str) -> dict[str, Any]:
         [sys.executable, "-m", "scripts.devtools.bench_reports", "--child", str(db), "--columns", columns],
         stdout=subprocess.PIPE,
     )
-    peaks = {"builder": 0, "writer": 0}
+    peaks: dict[str, float] = {"builder": 0, "writer": 0, "writer_cpu": 0.0}
     sampler = threading.Thread(target=_sample_rss, args=(process.pid, peaks), daemon=True)
     sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
@@ -185,19 +186,24 @@ def measure(db: Path, columns: str) -> dict[str, Any]:
     result["peak_rss_builder_mib"] = round(peaks["builder"] / 2**20, 1)
     result["peak_rss_writer_mib"] = round(peaks["writer"] / 2**20, 1)
     result["child_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
+    # The writer's own CPU as last sampled (up to half a second before it ended).
+    result["writer_cpu_s"] = round(peaks["writer_cpu"], 1)
     result["load_average"] = round(os.getloadavg()[0], 1)
     return result
 
 
-def _sample_rss(pid: int, peaks: dict[str, int]) -> None:
+def _sample_rss(pid: int, peaks: dict[str, float]) -> None:
     import psutil
 
     try:
         builder = psutil.Process(pid)
         while builder.status() != psutil.STATUS_ZOMBIE:
             peaks["builder"] = max(peaks["builder"], builder.memory_info().rss)
-            writers = builder.children(recursive=True)
-            peaks["writer"] = max([peaks["writer"], *(w.memory_info().rss for w in writers)])
+            for writer in builder.children(recursive=True):
+                with contextlib.suppress(psutil.Error):  # a writer may end between two calls
+                    peaks["writer"] = max(peaks["writer"], writer.memory_info().rss)
+                    cpu = writer.cpu_times()
+                    peaks["writer_cpu"] = max(peaks["writer_cpu"], cpu.user + cpu.system)
             time.sleep(0.5)
     except psutil.Error:  # the child ended between two samples
         return

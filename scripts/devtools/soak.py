@@ -448,8 +448,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 classify_interval_s=args.crawl_interval,
                 classify_batch_documents=args.classify_batch,
                 classify_backlog_limit=args.backlog_limit,
-                reports_dir=str(out / "reports"),
             ),
+            reports=dataclasses.replace(settings.reports, folder=str(out / "reports")),
         )
         config = write_settings(settings, out / "ascent.toml")
         print(f"importing {args.companies} companies", flush=True)

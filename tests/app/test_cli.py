@@ -165,5 +165,5 @@ def test_the_daemon_s_reports_go_beside_a_database_file_and_under_the_working_fo
     settings = Settings()
     assert reports_dir(settings, str(tmp_path / "data" / "ascent.db")) == tmp_path / "data" / "reports"
     assert reports_dir(settings, "postgresql://ascent@db.example/ascent") == tmp_path / "reports"
-    absolute = dataclasses.replace(settings, daemon=dataclasses.replace(settings.daemon, reports_dir="/srv/r"))
+    absolute = dataclasses.replace(settings, reports=dataclasses.replace(settings.reports, folder="/srv/r"))
     assert reports_dir(absolute, "postgresql://ascent@db.example/ascent") == Path("/srv/r")

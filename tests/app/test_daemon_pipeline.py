@@ -58,8 +58,9 @@ def settings_for(
         forum_hosts=[web.world.forum_host],
         per_host_delay=0.02,
     )
-    daemon_settings = dataclasses.replace(base.daemon, reports_dir=str(tmp_path / "reports"), **daemon)
-    return dataclasses.replace(base, crawler=crawler, daemon=daemon_settings)
+    daemon_settings = dataclasses.replace(base.daemon, **daemon)
+    reports = dataclasses.replace(base.reports, folder=str(tmp_path / "reports"))
+    return dataclasses.replace(base, crawler=crawler, daemon=daemon_settings, reports=reports)
 
 
 async def imported(web: FixtureWeb, db: Path, tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ def test_scheduled_reports_are_built_once_per_month_after_monthly(
 def test_delete_removes_definition_and_file(scored_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report_id = _create(capsys, scored_db, "--source", "surface", "--preset", "all", "--month", MONTH)
     path = Path(json.loads(_run(capsys, scored_db, "show", str(report_id), "--json")[1])["files"][0]["path"])
-    assert path.is_file() and path.parent == scored_db.parent / "report-files"
+    assert path.is_file() and path.parent == scored_db.parent / "reports" / "hub"
     assert _run(capsys, scored_db, "delete", str(report_id))[0] == 0
     assert not path.exists()
     assert _run(capsys, scored_db, "show", str(report_id))[0] == 3

@@ -124,5 +124,5 @@ def test_report_folder_is_beside_the_database(client: TestClient, tmp_path: Path
     from scripts.report_hub import reports_folder
 
     assert (
-        reports_folder(hub.store, hub.settings) == Path(hub.store.db.path).resolve().parent / "report-files"
+        reports_folder(hub.store, hub.settings) == Path(hub.store.db.path).resolve().parent / "reports" / "hub"
     )

@@ -100,3 +100,24 @@ def test_written_settings_read_back_identically(tmp_path: Path) -> None:
     path = tmp_path / "written.toml"
     path.write_text(to_toml(settings), encoding="utf-8")
     assert load_settings(path, env={}) == settings
+
+
+def test_daemon_reports_dir_is_a_deprecated_alias_of_the_reports_folder(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert load_settings(None, env={}).reports.folder == "reports"
+    old = tmp_path / "old.toml"
+    old.write_text('[daemon]\nreports_dir = "/srv/old"\n', encoding="utf-8")
+    with caplog.at_level("WARNING", logger="ascent.settings"):
+        assert load_settings(old, env={}).reports.folder == "/srv/old"
+        env = {"ASCENT_DAEMON__REPORTS_DIR": "/srv/env"}
+        assert load_settings(None, env=env).reports.folder == "/srv/env"
+        both = tmp_path / "both.toml"
+        both.write_text('[daemon]\nreports_dir = "/srv/old"\n[reports]\nfolder = "/srv/new"\n', encoding="utf-8")
+        assert load_settings(both, env={}).reports.folder == "/srv/new"
+    warned = [r.getMessage() for r in caplog.records]
+    assert warned == [
+        f"{old}: [daemon] reports_dir is deprecated: name the folder in [reports] folder instead",
+        "ASCENT_DAEMON__REPORTS_DIR is deprecated: name the folder in [reports] folder instead",
+        f"{both}: [daemon] reports_dir is deprecated and ignored: [reports] folder is set",
+    ]

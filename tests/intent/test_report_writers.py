@@ -24,7 +24,7 @@ ROWS = [
 def test_xlsx_splits_sheets_at_the_row_limit_each_with_header_and_filter(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     path = tmp_path / "r.xlsx"
-    writer = XlsxReportWriter(path, HEADER, rows_per_sheet=2)
+    writer = XlsxReportWriter(path, HEADER, row_bound=len(ROWS), rows_per_sheet=2)
     writer.write_rows(ROWS)
     writer.close()
     book = openpyxl.load_workbook(path)
@@ -58,7 +58,7 @@ def test_csv_is_formula_safe_with_optional_bom(tmp_path: Path) -> None:
 def test_child_process_writer_writes_and_reports_failures(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     path = tmp_path / "child.xlsx"
-    writer = ChildProcessWriter("xlsx", path, HEADER)
+    writer = ChildProcessWriter("xlsx", path, HEADER, row_bound=len(ROWS))
     writer.write_rows(ROWS)
     writer.close()
     assert openpyxl.load_workbook(path).active.max_row == len(ROWS) + 1
@@ -66,3 +66,24 @@ def test_child_process_writer_writes_and_reports_failures(tmp_path: Path) -> Non
     broken.write_rows(ROWS)
     with pytest.raises(OSError, match="writing the report failed"):
         broken.close()
+
+
+def test_xlsx_edges_unreached_sheet_long_text_repeated_name_and_too_many_rows(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    path = tmp_path / "edges.xlsx"
+    header = ["CRM", "CustomerID", "CustomerID", "TopSignals"]
+    writer = XlsxReportWriter(path, header, row_bound=5, rows_per_sheet=2)
+    writer.write_rows([["k1", "C1", "C1", "x" * 40_000], ["k2", "C2", "C2", "ok\x01"]])
+    writer.close()
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Report", "Report 2", "Report 3"]
+    first = list(book["Report"].iter_rows(values_only=True))
+    assert first[0] == ("CRM", "CustomerID", "CustomerID 2", "TopSignals")
+    assert len(first[1][3]) == 32_767 and first[2][3] == "ok_x0001_"  # Excel shows the escape as \x01
+    for name in ("Report 2", "Report 3"):  # the bound foresaw rows that never came: header only
+        rows = [r for r in book[name].iter_rows(values_only=True) if any(v is not None for v in r)]
+        assert rows == [first[0]]
+    over = XlsxReportWriter(tmp_path / "over.xlsx", header, row_bound=1, rows_per_sheet=1)
+    with pytest.raises(OSError, match="more rows than the report had"):
+        over.write_rows([["k", "C", "C", "t"]] * 3)
+        over.close()

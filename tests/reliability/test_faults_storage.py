@@ -208,8 +208,8 @@ def _daemon_settings(prep: Prepared, port: int, tmp_path: Path) -> Settings:
             crawl_interval_s=2.0,
             crawl_max_seconds=5.0,
             classify_interval_s=3600.0,
-            reports_dir=str(tmp_path / "reports"),
         ),
+        reports=dataclasses.replace(prep.settings.reports, folder=str(tmp_path / "reports")),
     )
 
 

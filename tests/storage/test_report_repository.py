@@ -107,3 +107,57 @@ async def test_scheduled_delete_and_forget(any_store: Store) -> None:
     assert await any_store.reports.delete(scheduled, "partner-7") == ["/x/f.csv"]
     assert await any_store.reports.scheduled() == []
     assert await any_store.reports.delete(plain) == []
+
+
+async def test_a_file_whose_worker_is_gone_fails_when_listed(any_store: Store) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from storage.reports import FAILED, INTERRUPTED
+
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    report_id = await any_store.reports.create(RECORD)
+    gone = await any_store.reports.claim_file(report_id, "2026-10")
+    live = await any_store.reports.claim_file(report_id, "2026-11")  # this process: alive
+    await any_store.db.execute(
+        "UPDATE report_files SET worker = ? WHERE file_id = ?",
+        (f"{socket.gethostname()}:{exited.pid}:1:process", gone),
+    )
+    files = {f.file_id: f for f in await any_store.reports.files(report_id)}
+    assert (files[gone].status, files[gone].error) == (FAILED, INTERRUPTED)
+    assert files[live].status == QUEUED
+    assert await any_store.reports.close_interrupted() == []
+
+
+async def test_a_slice_reads_the_areas_asked_for_by_primary_key(any_store: Store) -> None:
+    db = any_store.db
+    for cid in ("C1", "C2", "C3"):
+        await db.execute(
+            "INSERT INTO customers(customer_id, account_name, domain, org_size, industry, country,"
+            " sub_segment, partner_id, partner_name) VALUES (?, ?, ?, 10, 'Retail', 'US', 'Small', 'P', 'P')",
+            (cid, f"Name {cid}", f"{cid.lower()}.example"),
+        )
+        for month in ("2026-10", "2026-11"):
+            await db.execute(
+                "INSERT INTO customer_month(customer_id, month, flags, cohorts, potential_revenue)"
+                " VALUES (?, ?, '{\"HasAzure\": true}', '[]', '{}')",
+                (cid, month),
+            )
+            for area in ("Azure", "M365", "Security"):
+                await db.execute(
+                    "INSERT INTO propensity(customer_id, area, month, fit, fit_band, intent, intent_band,"
+                    " cell, cluster) VALUES (?, ?, ?, 50, 'High', 60, 'High', 'A1', 'Act now')",
+                    (cid, area, month),
+                )
+    slices = any_store.reports.rows
+    assert (await slices.customer_count(), await slices.agreement_count()) == (3, 0)
+    part = await slices.slice("2026-11", "C1", "C2", ("Azure", "M365"), False)
+    assert [c.customer_id for c in part.customers] == ["C1", "C2"]
+    assert {cid: sorted(areas) for cid, areas in part.propensity.items()} == {
+        "C1": ["Azure", "M365"],
+        "C2": ["Azure", "M365"],
+    }
+    assert part.customer_month["C2"].flags == {"HasAzure": True} and part.contributions == {}
+    assert part.customers[0].is_nonprofit is False
