@@ -2,7 +2,10 @@
 real text, split by source?
 
     nice -n 19 python -m scripts.devtools.finetune_encoder [--folds casie fintext+biotech-news]
-        [--per-file 300] [--per-group 160] [--pairs-per-text 2] [--layers 2] [--markdown FILE]
+        [--per-group 140] [--pairs-per-text 2] [--layers 2] [--threads 1] [--markdown FILE]
+
+Rows are sampled by ``ASCENT_DEV_PER_FILE`` (default here 300 per file: a fold takes 5-15
+minutes on a shared 2-core machine); the whole data set would take hours.
 
 For every fold (a set of held-out fit-able sources; casie's sentences and documents are one
 source), the packaged MiniLM is copied, all but its top ``--layers`` transformer layers are
