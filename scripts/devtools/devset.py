@@ -23,7 +23,11 @@ from signals.classify import embed_cached
 from signals.embed import Embedder
 from signals.taxonomy import default_taxonomy
 
-DEV_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "signals-dev"
+# ``ASCENT_DEV_DATA`` points elsewhere when the checkout is not beside ../shared.
+DEV_DIR = Path(
+    os.environ.get("ASCENT_DEV_DATA")
+    or Path(__file__).resolve().parents[3] / "shared" / "data" / "signals-dev"
+)
 
 # Every source, with whether shipped parameters may be fitted on it.
 FITTABLE = ("casie", "breach-notices", "prc-breaches", "biotech-news", "fintext", "bbc", "gdpr-fines")
