@@ -165,13 +165,18 @@ class SqliteReportRepository:
             return paths
 
     async def claim_file(self, report_id: int, month: str) -> int | None:
-        """A new queued file for (report, month); None when that month already has one."""
+        """A queued file for (report, month); None when that month already has one that is
+        queued, being built or done. A month whose build failed (or was interrupted) is taken
+        again, so the next scheduled run rebuilds it instead of keeping the failure for ever."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO report_files(report_id, month, status, created_at, worker)"
                 " VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (report_id, month) DO NOTHING RETURNING file_id",
-                (report_id, month, QUEUED, time.time(), this_process()),
+                " ON CONFLICT (report_id, month) DO UPDATE SET status = excluded.status,"
+                " row_count = 0, byte_size = 0, path = '', error = '',"
+                " created_at = excluded.created_at, finished_at = NULL, worker = excluded.worker"
+                " WHERE report_files.status = ? RETURNING file_id",
+                (report_id, month, QUEUED, time.time(), this_process(), FAILED),
             )
             row = await cursor.fetchone()
             return int(row[0]) if row is not None else None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.postgres.scratch import scratch_schema, unavailable_reason
-from storage.reports import DONE, QUEUED, RUNNING, ReportRecord
+from storage.reports import DONE, FAILED, QUEUED, RUNNING, ReportRecord
 from storage.store import Store, open_store
 
 RECORD = ReportRecord(
@@ -83,6 +83,20 @@ async def test_files_are_claimed_once_per_month_and_finish(any_store: Store) -> 
     assert await any_store.reports.files(report_id, "partner-7") == []
 
 
+async def test_a_failed_month_is_claimed_again_and_starts_afresh(any_store: Store) -> None:
+    report_id = await any_store.reports.create(RECORD)
+    file_id = await any_store.reports.claim_file(report_id, "2026-11")
+    assert file_id is not None
+    await any_store.reports.finish(file_id, FAILED, row_count=3, byte_size=9, path="", error="disk full")
+    assert await any_store.reports.claim_file(report_id, "2026-11") == file_id
+    again = await any_store.reports.file(report_id, file_id)
+    assert again is not None
+    assert (again.status, again.row_count, again.error, again.finished_at) == (QUEUED, 0, "", None)
+    assert await any_store.reports.claim_file(report_id, "2026-11") is None  # queued: not twice
+    await any_store.reports.finish(file_id, DONE, row_count=1, byte_size=2, path="/x/f.csv")
+    assert await any_store.reports.claim_file(report_id, "2026-11") is None  # done: kept
+
+
 async def test_scheduled_delete_and_forget(any_store: Store) -> None:
     plain = await any_store.reports.create(RECORD)
     scheduled = await any_store.reports.create(
@@ -114,7 +128,7 @@ async def test_a_file_whose_worker_is_gone_fails_when_listed(any_store: Store) -
     import subprocess
     import sys
 
-    from storage.reports import FAILED, INTERRUPTED
+    from storage.reports import INTERRUPTED
 
     exited = subprocess.Popen([sys.executable, "-c", "pass"])
     exited.wait()
