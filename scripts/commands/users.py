@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from common.errors import InputError, NotFoundError
 from scripts.context import settings_from, store_from
+from scripts.report_hub import delete_report
 from storage.store import Store
 from storage.users import ROLES, VIEWER, User, describe
 
@@ -62,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     for action, text in (
         ("disable", "refuse the user's sign-ins, keeping the account"),
         ("enable", "allow a disabled user to sign in again"),
-        ("remove", "delete the user (the audit trail keeps their history)"),
+        ("remove", "delete the user and their saved reports (the audit trail keeps their history)"),
     ):
         _name_argument(sub.add_parser(action, help=text))
 
@@ -166,9 +167,16 @@ class Change:
         print(f"{self.name}: {'disabled' if disabled else 'enabled'}")
 
     async def remove(self) -> None:
+        await self._existing()
+        # Reports belong to their creator's name: a later user given the same name must not
+        # inherit them, and nobody's scheduled files should go on being built.
+        reports = await self.store.reports.definitions(self.name)
+        for record in reports:
+            await delete_report(self.store, record.report_id, self.name)
         if not await self.store.users.remove(self.name, actor=ACTOR):
-            raise _unknown(self.name)
-        print(f"{self.name}: removed")
+            raise _unknown(self.name)  # removed meanwhile
+        gone = f", with their {len(reports)} saved report{'s' * (len(reports) != 1)}" if reports else ""
+        print(f"{self.name}: removed{gone}")
 
     async def _existing(self) -> User:
         user = await self.store.users.get(self.name)

@@ -414,3 +414,43 @@ def test_listing_a_missing_database_exits_3_and_creates_nothing(
     code, _, err = _run(capsys, monkeypatch, missing, *args)
     assert code == 3 and "no database" in err
     assert not missing.exists()
+
+
+def test_a_removed_users_reports_go_with_them_and_a_new_namesake_inherits_nothing(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from storage.reports import ReportRecord
+
+    kept_file = tmp_path / "report-1.csv"
+    kept_file.write_text("CustomerID\n")
+
+    async def saved(name: str) -> int:
+        async with await open_store(db) as store:
+            record = ReportRecord(
+                source="azure", columns=("CustomerID",), filters=(), month="", name="n", format="csv"
+            )
+            report_id = await store.reports.create(record, created_by=name)
+            file_id = await store.reports.claim_file(report_id, "2026-11")
+            assert file_id is not None
+            await store.reports.finish(file_id, "done", row_count=1, byte_size=11, path=str(kept_file))
+            return report_id
+
+    async def reports_of(name: str) -> list[int]:
+        async with await open_store(db) as store:
+            return [r.report_id for r in await store.reports.definitions(name)]
+
+    assert _run(capsys, monkeypatch, db, "users", "add", "ann", "--role", "viewer", "--partner", "P1",
+                "--password-stdin", stdin=PASSWORD)[0] == 0  # fmt: skip
+    report_id = asyncio.run(saved("ann"))
+    code, out, _ = _run(capsys, monkeypatch, db, "users", "remove", "ann")
+    assert code == 0 and "with their 1 saved report" in out
+    assert not kept_file.exists()
+    assert _run(capsys, monkeypatch, db, "users", "add", "ann", "--role", "viewer", "--partner", "P2",
+                "--password-stdin", stdin=PASSWORD)[0] == 0  # fmt: skip
+    assert asyncio.run(reports_of("ann")) == []
+
+    async def definition_left() -> object:
+        async with await open_store(db) as store:
+            return await store.reports.get(report_id, "ann")
+
+    assert asyncio.run(definition_left()) is None
