@@ -29,7 +29,7 @@ from tests.support.partner_world import (
     P2_CUSTOMERS,
     PASSWORD,
     PartnerWorld,
-    partner_world,
+    partner_world_in,
 )
 
 ALL = {**P1_CUSTOMERS, **P2_CUSTOMERS}
@@ -46,12 +46,7 @@ class Clock:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PartnerWorld]:
     db = tmp_path_factory.mktemp("signin") / "ascent.db"
-
-    async def build() -> PartnerWorld:
-        async with await open_store(db) as store:
-            return await partner_world(store)
-
-    return db, asyncio.run(build())
+    return db, partner_world_in(db)
 
 
 @pytest.fixture(scope="module")

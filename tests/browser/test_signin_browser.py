@@ -8,8 +8,6 @@ without its CSRF token is refused.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import csv
 import io
 import re
@@ -20,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from storage.store import open_store
 from tests.support.browser import CHROMIUM, serving_ui, shot
 from tests.support.partner_world import (
     MONTH,
@@ -28,7 +25,7 @@ from tests.support.partner_world import (
     P2_CUSTOMERS,
     PASSWORD,
     PartnerWorld,
-    partner_world,
+    partner_world_in,
 )
 
 pytestmark = [
@@ -44,14 +41,7 @@ LIST = f"/customers?month={MONTH}&area=Azure"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PartnerWorld]:
     db = tmp_path_factory.mktemp("signin-browser") / "ascent.db"
-
-    async def build() -> PartnerWorld:
-        async with await open_store(db) as store:
-            return await partner_world(store)
-
-    # Playwright's sync API holds this thread's event loop: build the world in another thread.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return db, pool.submit(lambda: asyncio.run(build())).result()
+    return db, partner_world_in(db)
 
 
 @pytest.fixture(scope="module")

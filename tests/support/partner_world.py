@@ -3,7 +3,10 @@ report of each partner: the world of the sign-in and scope tests (UI and browser
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from dataclasses import dataclass
+from pathlib import Path
 
 from intent.monthly import run_month
 from intent.report_definition import make_definition
@@ -11,7 +14,7 @@ from scripts.passwords import hash_password
 from scripts.report_hub import build_claimed, claim, create_report
 from scripts.settings import Settings
 from storage.scope import Scope
-from storage.store import Store
+from storage.store import Store, open_store
 from tests.support.intent_world import Sig, add_customers, add_signals, customer
 
 MONTH = "2026-11"
@@ -27,6 +30,18 @@ class PartnerWorld:
     p1_file: int
     p2_report: int  # the same, saved by the P2 viewer
     p2_file: int
+
+
+def partner_world_in(db: Path) -> PartnerWorld:
+    """The partner world written to the database file ``db``, from any test: it is built on a
+    thread of its own, because Playwright's sync API holds the calling thread's event loop."""
+
+    async def build() -> PartnerWorld:
+        async with await open_store(db) as store:
+            return await partner_world(store)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(build())).result()
 
 
 async def partner_world(store: Store) -> PartnerWorld:
