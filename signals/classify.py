@@ -28,6 +28,7 @@ import numpy as np
 
 from signals.embed import Embedder, text_hash
 from signals.taxonomy import NONE, Taxonomy, default_taxonomy
+from signals.settings import DEFAULT_CLASSIFIER
 
 MAX_EXAMPLE_CHARS = 2000
 # Passage vectors per product in :meth:`SignalClassifier.nearest_many` (bounds its memory:
@@ -747,7 +748,7 @@ def get_classifier(
     embedder: Embedder,
     *,
     examples_dir: str = "",
-    method: str = "svm+kw",
+    method: str = DEFAULT_CLASSIFIER,
     target_precision: float = 0.9,
     min_confidence: float = 0.5,
     threshold_policy: str = "f1",

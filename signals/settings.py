@@ -18,6 +18,7 @@ CLASSIFIERS = (
     "prototype+kw",
     "prototype",
 )
+DEFAULT_CLASSIFIER = CLASSIFIERS[0]
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class SignalSettings:
         },
     )
     classifier: str = field(
-        default="svm+kw+head",
+        default=DEFAULT_CLASSIFIER,
         metadata={
             "doc": "Classifier over embeddings. svm+kw+head (default): svm+kw, and where it says "
             "none, the shipped two-stage head when it is sure (P(event) >= 0.95). head: the "
