@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from signals.embed import Embedder, text_hash
-from signals.taxonomy import NONE, Taxonomy, default_taxonomy
 from signals.settings import DEFAULT_CLASSIFIER
+from signals.taxonomy import NONE, Taxonomy, default_taxonomy
 
 MAX_EXAMPLE_CHARS = 2000
 # Passage vectors per product in :meth:`SignalClassifier.nearest_many` (bounds its memory:
