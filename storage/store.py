@@ -68,16 +68,18 @@ class Store:
         await self.close()
 
 
-def sqlite_store(db: Database) -> Store:
-    """The store over an open SQLite database."""
+def store_over(db: SqlDatabase, *, frontier: FrontierRepository, signals: SignalRepository) -> Store:
+    """The store over an open database: every repository is the plain-SQL one both backends
+    share, except the two that lease work (the frontier and the classification queue), which
+    each backend gives its own."""
     return Store(
         db,
         customers=SqliteCustomerRepository(db),
         runs=SqliteRunRepository(db),
-        frontier=SqliteFrontierRepository(db),
+        frontier=frontier,
         documents=SqliteDocumentRepository(db),
         technologies=SqliteTechnologyRepository(db),
-        signals=SqliteSignalRepository(db),
+        signals=signals,
         scores=SqliteScoreRepository(db),
         jobs=SqliteJobRepository(db),
         reports=SqliteReportRepository(db),
@@ -85,6 +87,11 @@ def sqlite_store(db: Database) -> Store:
         audit=SqliteAuditRepository(db),
         sessions=SqliteSessionRepository(db),
     )
+
+
+def sqlite_store(db: Database) -> Store:
+    """The store over an open SQLite database."""
+    return store_over(db, frontier=SqliteFrontierRepository(db), signals=SqliteSignalRepository(db))
 
 
 async def open_store(
