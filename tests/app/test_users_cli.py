@@ -52,6 +52,22 @@ def _run(
     return code, out, err
 
 
+def _add(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: Path,
+    name: str,
+    role: str,
+    *partners: str,
+    stdin: str = PASSWORD,
+) -> tuple[int, str, str]:
+    """``ascent users add NAME --role ROLE [--partner P …] --password-stdin``."""
+    given = [arg for partner in partners for arg in ("--partner", partner)]
+    return _run(
+        capsys, monkeypatch, db, "users", "add", name, "--role", role, *given, "--password-stdin", stdin=stdin
+    )
+
+
 def _users(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: Path) -> dict[str, dict]:
     code, out, _ = _run(capsys, monkeypatch, db, "users", "list", "--json")
     assert code == 0
@@ -68,21 +84,8 @@ def test_users_are_added_changed_and_removed_each_change_audited(
     db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = lambda *a, stdin="": _run(capsys, monkeypatch, db, *a, stdin=stdin)  # noqa: E731
-    assert (
-        run(
-            "users",
-            "add",
-            "ann",
-            "--role",
-            "viewer",
-            "--partner",
-            "P1",
-            "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )[0]
-        == 0
-    )
-    assert run("users", "add", "eve", "--role", "executive", "--password-stdin", stdin=PASSWORD)[0] == 0
+    assert _add(capsys, monkeypatch, db, "ann", "viewer", "P1", stdin=PASSWORD + "\n")[0] == 0
+    assert _add(capsys, monkeypatch, db, "eve", "executive")[0] == 0
     assert run("users", "set-partners", "ann", "P1", "P2")[0] == 0
     assert run("users", "set-role", "eve", "viewer", "--partner", "P2")[0] == 0
     assert run("users", "set-role", "ann", "global_viewer")[0] == 0
@@ -120,22 +123,7 @@ def test_the_text_listing_shows_roles_partners_and_state(
 ) -> None:
     code, out, _ = _run(capsys, monkeypatch, db, "users", "list")
     assert code == 0 and "no users" in out
-    _run(
-        capsys,
-        monkeypatch,
-        db,
-        "users",
-        "add",
-        "ann",
-        "--role",
-        "viewer",
-        "--partner",
-        "P2",
-        "--partner",
-        "P1",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
+    _add(capsys, monkeypatch, db, "ann", "viewer", "P2", "P1")
     code, out, _ = _run(capsys, monkeypatch, db, "users", "list")
     assert code == 0
     assert out.splitlines()[1].split() == ["ann", "viewer", "active", "P1,P2"]
@@ -199,48 +187,10 @@ def test_a_taken_name_and_partners_without_customers_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     empty = tmp_path / "empty.db"
-    code, _, err = _run(
-        capsys,
-        monkeypatch,
-        empty,
-        "users",
-        "add",
-        "ann",
-        "--role",
-        "viewer",
-        "--partner",
-        "P1",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
+    code, _, err = _add(capsys, monkeypatch, empty, "ann", "viewer", "P1")
     assert code == 2 and "no customers are imported yet" in err
-    assert (
-        _run(
-            capsys,
-            monkeypatch,
-            empty,
-            "users",
-            "add",
-            "ann",
-            "--role",
-            "admin",
-            "--password-stdin",
-            stdin=PASSWORD,
-        )[0]
-        == 0
-    )
-    code, _, err = _run(
-        capsys,
-        monkeypatch,
-        empty,
-        "users",
-        "add",
-        "ann",
-        "--role",
-        "executive",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
+    assert _add(capsys, monkeypatch, empty, "ann", "admin")[0] == 0
+    code, _, err = _add(capsys, monkeypatch, empty, "ann", "executive")
     assert code == 2 and "exists already" in err
     assert _users(capsys, monkeypatch, empty)["ann"]["role"] == "admin"
 
@@ -248,18 +198,7 @@ def test_a_taken_name_and_partners_without_customers_are_refused(
 def test_role_and_partner_changes_keep_a_viewer_limited(
     db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _run(
-        capsys,
-        monkeypatch,
-        db,
-        "users",
-        "add",
-        "eve",
-        "--role",
-        "executive",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
+    _add(capsys, monkeypatch, db, "eve", "executive")
     code, _, err = _run(capsys, monkeypatch, db, "users", "set-role", "eve", "viewer")
     assert code == 2 and "a viewer needs at least one partner" in err
     code, _, err = _run(capsys, monkeypatch, db, "users", "set-partners", "eve", "P1")
@@ -439,14 +378,12 @@ def test_a_removed_users_reports_go_with_them_and_a_new_namesake_inherits_nothin
         async with await open_store(db) as store:
             return [r.report_id for r in await store.reports.definitions(name)]
 
-    assert _run(capsys, monkeypatch, db, "users", "add", "ann", "--role", "viewer", "--partner", "P1",
-                "--password-stdin", stdin=PASSWORD)[0] == 0  # fmt: skip
+    assert _add(capsys, monkeypatch, db, "ann", "viewer", "P1")[0] == 0
     report_id = asyncio.run(saved("ann"))
     code, out, _ = _run(capsys, monkeypatch, db, "users", "remove", "ann")
     assert code == 0 and "with their 1 saved report" in out
     assert not kept_file.exists()
-    assert _run(capsys, monkeypatch, db, "users", "add", "ann", "--role", "viewer", "--partner", "P2",
-                "--password-stdin", stdin=PASSWORD)[0] == 0  # fmt: skip
+    assert _add(capsys, monkeypatch, db, "ann", "viewer", "P2")[0] == 0
     assert asyncio.run(reports_of("ann")) == []
 
     async def definition_left() -> object:
