@@ -290,9 +290,7 @@ def test_no_password_in_log_records(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    _run(
-        capsys, monkeypatch, db, "users", "add", "ann", "--role", "admin", "--password-stdin", stdin=PASSWORD
-    )
+    _add(capsys, monkeypatch, db, "ann", "admin")
     assert caplog.records  # the database driver's debug lines, parameters and all, were captured
     assert all(PASSWORD not in r.getMessage() for r in caplog.records)
     # The hash reaches only the driver's debug lines, which ascent's logging keeps silent.
