@@ -14,7 +14,12 @@ from tests.support.storage import BACKENDS, backend_store, check_postgres, migra
 REPO = Path(__file__).resolve().parent.parent
 
 # Fixtures that tests of several parts use, kept in their support modules.
-pytest_plugins = ["tests.support.browser", "tests.support.hostile_db", "tests.support.scored_db"]
+pytest_plugins = [
+    "tests.support.browser",
+    "tests.support.hostile_db",
+    "tests.support.scored_db",
+    "tests.support.ssrf",
+]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 

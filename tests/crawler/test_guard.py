@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from crawler.errors import BlockedAddress
 from crawler.fetch import FetchLimits, HttpFetcher
@@ -49,21 +47,6 @@ def test_split_host_port() -> None:
     assert split_host_port("10.0.0.1") == ("10.0.0.1", None)
     assert split_host_port("[::1]:53") == ("::1", 53)
     assert split_host_port("::1") == ("::1", None)
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def victim() -> AsyncIterator[LoopbackHttp]:
-    """The internal service an attacker wants us to reach; it must never see a connection."""
-    async with LoopbackHttp(host="127.0.0.1") as server:
-        server.static("/", 200, b"internal secrets")
-        server.static("/latest/meta-data/", 200, b"credentials")
-        yield server
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def dns() -> AsyncIterator[LoopbackDns]:
-    async with LoopbackDns() as server:
-        yield server
 
 
 BLOCKED_TARGETS = ["127.0.0.1", "10.0.0.1", "169.254.169.254", "0.0.0.0", "::1", "::ffff:127.0.0.1"]

@@ -10,10 +10,7 @@ test asserts the error *class*: BlockedAddress, raised before any connection is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from crawler.errors import BlockedAddress, FetchError
 from crawler.fetch import FetchLimits, HttpFetcher
@@ -60,20 +57,6 @@ INTERNAL_URLS = [
     "http://[::ffff:a9fe:a9fe]/latest/meta-data/",
     "http://[::ffff:169.254.169.254]/latest/meta-data/",
 ]
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def victim() -> AsyncIterator[LoopbackHttp]:
-    async with LoopbackHttp(host="127.0.0.1") as server:
-        server.static("/", 200, b"internal secrets")
-        server.static("/latest/meta-data/", 200, b"credentials")
-        yield server
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def dns() -> AsyncIterator[LoopbackDns]:
-    async with LoopbackDns() as server:
-        yield server
 
 
 def _refused(error: FetchError) -> bool:
