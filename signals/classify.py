@@ -527,10 +527,15 @@ class SignalClassifier:
         predictions = self.decide(probabilities)
         missed = [i for i, p in enumerate(predictions) if p.label == NONE]
         if self.rescue is not None and missed:
-            second = self.rescue._score(vectors[missed], [texts[i] for i in missed], cues[missed])[1]
-            for i, prediction in zip(missed, second, strict=True):
+            second_probabilities, second = self.rescue._score(
+                vectors[missed], [texts[i] for i in missed], cues[missed]
+            )
+            for i, row, prediction in zip(missed, second_probabilities, second, strict=True):
                 if prediction.label != NONE:
+                    # the rescued passage is told with the probabilities it was decided on, so
+                    # its scores, runner-up and document decision agree with its label
                     predictions[i] = prediction
+                    probabilities[i] = row
         return probabilities, predictions
 
     def nearest(self, vector: np.ndarray, k: int = 3) -> list[tuple[Example, float]]:

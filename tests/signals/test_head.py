@@ -252,9 +252,12 @@ def test_rescue_asks_the_second_classifier_only_about_nones() -> None:
     vectors = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]], dtype=np.float32)
     texts = ["a", "b", "c"]
     assert [p.label for p in base.predict(vectors, texts)] == ["funding", NONE, NONE]
-    rescued = replace(base, rescue=second).predict(vectors, texts)
+    probabilities, rescued = replace(base, rescue=second).score(vectors, texts)
     assert [p.label for p in rescued] == ["funding", "expansion", NONE]
     assert rescued[1].confidence == pytest.approx(0.97)
+    # a rescued passage's probabilities are the ones it was decided on; the others keep the first's
+    np.testing.assert_allclose(probabilities[1], second_rows[1], atol=1e-9)
+    np.testing.assert_allclose(probabilities[[0, 2]], first_rows[[0, 2]], atol=1e-9)
 
 
 def test_rescue_uses_the_heads_per_type_thresholds_else_the_flat_one() -> None:
