@@ -1,5 +1,5 @@
 """`ascent serve` as a real process on loopback: header deadline, keep-alive during `monthly`,
-a port in use, a read-only folder.
+a port in use, a read-only folder (and one whose database has accounts, which is refused).
 
 Before: a connection sending partial headers (or nothing) stayed open for good; a client that
 came back to its keep-alive connection about 5 s after its last answer (uvicorn's timeout)
@@ -197,3 +197,32 @@ def test_serve_on_a_read_only_folder(scored: Scored, config: Path, tmp_path: Pat
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             for path in ("/healthz", "/matrix", f"/customers?month={MONTH}", "/customers/C00001"):
                 assert _get(sock, path) == b"HTTP/1.1 200 OK", path
+
+
+@pytest.mark.skipif(IS_ROOT and not CAN_MOUNT, reason="root without mount: cannot make a folder read-only")
+def test_serve_refuses_a_read_only_database_that_has_accounts(
+    scored: Scored, config: Path, tmp_path: Path
+) -> None:
+    """Sign-ins and sessions must be recorded, so a read-only database with accounts is one
+    line and exit 4 before anything listens, not a UI whose every sign-in fails."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    db = folder / "ascent.db"
+    shutil.copyfile(scored.db, db)
+    added = subprocess.run(
+        ascent(db, config, "users", "add", "lee", "--role", "admin", "--password-stdin"),
+        input="a long enough passphrase\n",
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=120,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    with _read_only(folder):
+        done = run_ascent(db, config, "serve", "--port", "0", timeout=120)
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "accounts exist" in lines[0] and "serve it from a folder that can be written" in lines[0]
+    assert "http://" not in done.stderr
