@@ -1,14 +1,20 @@
-"""The downloads hub's wiring: where built files live, building a definition now, building
-the scheduled ones after a monthly run and keeping only their latest months."""
+"""The downloads hub's wiring: where built files live, building a definition now (with the
+heartbeat that tells other hosts the build is alive), building the scheduled ones after a
+monthly run and keeping only their latest months."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from intent.report_builder import Built, build_file
 from scripts.settings import Settings
-from storage.reports import LOCAL_USER, ReportRecord
+from storage.reports import HEARTBEAT_S, LOCAL_USER, ReportRecord, ReportRepository
 from storage.scope import Scope
 from storage.store import Store
 from storage.users import scope_of
@@ -57,16 +63,60 @@ async def rows_scope(store: Store, record: ReportRecord) -> Scope:
 async def build_claimed(
     store: Store, settings: Settings, record: ReportRecord, file_id: int, run_month: str | None = None
 ) -> Built:
-    return await build_file(
-        store.reports.within(await rows_scope(store, record)),
-        store.scores,
-        record,
-        file_id,
-        month_key(record, run_month),
-        reports_folder(store, settings),
-        settings.intent,
-        settings.reports,
-    )
+    async with heartbeat(store.reports):
+        return await build_file(
+            store.reports.within(await rows_scope(store, record)),
+            store.scores,
+            record,
+            file_id,
+            month_key(record, run_month),
+            reports_folder(store, settings),
+            settings.intent,
+            settings.reports,
+        )
+
+
+@dataclass
+class _Beat:
+    builds: int
+    task: asyncio.Task[None]
+
+
+# One beat per repository (database) in this process, however many builds run at once.
+_beats: weakref.WeakKeyDictionary[ReportRepository, _Beat] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(reports: ReportRepository) -> AsyncIterator[None]:
+    """While the body runs, refresh the heartbeat of every file this process has queued or
+    running, every ``HEARTBEAT_S``: the builds of one process share a single beat (one UPDATE
+    for all their files, those still queued behind the one being built included). The beat
+    runs on the event loop, which stays free while rows are built in a worker thread and
+    while the XLSX writer process writes, so a long write keeps beating too."""
+    beat = _beats.get(reports)
+    if beat is None:
+        beat = _beats[reports] = _Beat(0, asyncio.create_task(_beating(reports)))
+    beat.builds += 1
+    try:
+        yield
+    finally:
+        beat.builds -= 1
+        if beat.builds == 0:
+            del _beats[reports]
+            beat.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat.task
+
+
+async def _beating(reports: ReportRepository) -> None:
+    """Beat until cancelled (by the last build of the process to end); never fails."""
+    while True:
+        try:
+            await reports.heartbeat()
+        except Exception as exc:  # a database hiccup must not stop the build; the next beat retries
+            log.warning("report heartbeat not written", extra={"error": str(exc)})
+        # The module constant is looked up at every beat, so a test can shorten it.
+        await asyncio.sleep(HEARTBEAT_S)
 
 
 async def build_scheduled(store: Store, settings: Settings, month: str) -> list[Built]:

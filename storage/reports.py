@@ -6,6 +6,12 @@ also keeps the partners its creator could see when it was made (``partners``, NU
 :meth:`SqliteReportRepository.within` gives the rows a build of it may read. Files are keyed
 by (definition, month), so claiming a month that already has a file does nothing: a scheduled
 report is built once per monthly run however often the run repeats.
+
+A file being built is the lease of the process that claimed it (``worker``): that process
+refreshes ``heartbeat_at`` of all its queued and running files every :data:`HEARTBEAT_S`
+(:meth:`SqliteReportRepository.heartbeat`), and :meth:`SqliteReportRepository.close_interrupted`
+fails a file whose process of this host is gone at once, and one whose heartbeat is older than
+:data:`STALE_AFTER_S` whatever host built it (a machine that crashed cannot be asked).
 """
 
 from __future__ import annotations
@@ -24,6 +30,15 @@ from storage.scope import EVERYTHING, Scope
 LOCAL_USER = "local"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 INTERRUPTED = "the build was interrupted: its process ended before the file was written; build it again"
+STOPPED_BEATING = (
+    "the build was interrupted: it stopped sending heartbeats (its process or its machine is gone)"
+    " before the file was written; build it again"
+)
+# A building process refreshes its files' heartbeat this often (seconds), and a file whose
+# heartbeat is older than the horizon is taken for lost by any host. The horizon is many beats
+# long, so a busy database or a clock a little off between hosts never fails a live build.
+HEARTBEAT_S = 30.0
+STALE_AFTER_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,7 @@ class ReportRepository(Protocol):
     async def scheduled(self) -> list[ReportRecord]: ...
     async def delete(self, report_id: int, scope: str = LOCAL_USER) -> list[str] | None: ...
     async def claim_file(self, report_id: int, month: str) -> int | None: ...
+    async def heartbeat(self, worker: str = "", now: float | None = None) -> int: ...
     async def progress(self, file_id: int, row_count: int) -> None: ...
     async def finish(
         self, file_id: int, status: str, *, row_count: int, byte_size: int, path: str, error: str = ""
@@ -77,7 +93,9 @@ class ReportRepository(Protocol):
     async def files(self, report_id: int, scope: str = LOCAL_USER) -> list[ReportFile]: ...
     async def file(self, report_id: int, file_id: int, scope: str = LOCAL_USER) -> ReportFile | None: ...
     async def forget_files(self, file_ids: Sequence[int]) -> None: ...
-    async def close_interrupted(self, report_id: int | None = None) -> list[ReportFile]: ...
+    async def close_interrupted(
+        self, report_id: int | None = None, *, stale_after_s: float = STALE_AFTER_S, now: float | None = None
+    ) -> list[ReportFile]: ...
 
 
 def _visible(scope: str) -> tuple[str, tuple[Any, ...]]:
@@ -165,35 +183,53 @@ class SqliteReportRepository:
             return paths
 
     async def claim_file(self, report_id: int, month: str) -> int | None:
-        """A queued file for (report, month); None when that month already has one that is
-        queued, being built or done. A month whose build failed (or was interrupted) is taken
-        again, so the next scheduled run rebuilds it instead of keeping the failure for ever."""
+        """A queued file for (report, month), owned by this process with a fresh heartbeat;
+        None when that month already has one that is queued, being built or done. A month whose
+        build failed (or was interrupted) is taken again, so the next scheduled run rebuilds it
+        instead of keeping the failure for ever."""
+        now = time.time()
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO report_files(report_id, month, status, created_at, worker)"
-                " VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO report_files(report_id, month, status, created_at, worker, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (report_id, month) DO UPDATE SET status = excluded.status,"
                 " row_count = 0, byte_size = 0, path = '', error = '',"
-                " created_at = excluded.created_at, finished_at = NULL, worker = excluded.worker"
+                " created_at = excluded.created_at, finished_at = NULL, worker = excluded.worker,"
+                " heartbeat_at = excluded.heartbeat_at"
                 " WHERE report_files.status = ? RETURNING file_id",
-                (report_id, month, QUEUED, time.time(), this_process(), FAILED),
+                (report_id, month, QUEUED, now, this_process(), now, FAILED),
             )
             row = await cursor.fetchone()
             return int(row[0]) if row is not None else None
 
+    async def heartbeat(self, worker: str = "", now: float | None = None) -> int:
+        """Say that ``worker`` (this process by default) still builds every file it has queued
+        or running: one statement for all of them. Returns how many files it holds."""
+        return await self.db.execute(
+            "UPDATE report_files SET heartbeat_at = ? WHERE worker = ? AND status IN (?, ?)",
+            (time.time() if now is None else now, worker or this_process(), QUEUED, RUNNING),
+        )
+
     async def progress(self, file_id: int, row_count: int) -> None:
+        """Rows written so far. Only while the file is still this process's and being built:
+        a build failed meanwhile for a lost heartbeat (and perhaps claimed again by another
+        process) is not brought back to running."""
         await self.db.execute(
-            "UPDATE report_files SET status = ?, row_count = ? WHERE file_id = ?",
-            (RUNNING, row_count, file_id),
+            "UPDATE report_files SET status = ?, row_count = ?"
+            " WHERE file_id = ? AND worker = ? AND status IN (?, ?)",
+            (RUNNING, row_count, file_id, this_process(), QUEUED, RUNNING),
         )
 
     async def finish(
         self, file_id: int, status: str, *, row_count: int, byte_size: int, path: str, error: str = ""
     ) -> None:
+        """The build's outcome, written while the file is still this process's: a build that
+        finishes after it was failed for a lost heartbeat still records its file, unless another
+        process has claimed the month again since."""
         await self.db.execute(
             "UPDATE report_files SET status = ?, row_count = ?, byte_size = ?, path = ?, error = ?,"
-            " finished_at = ? WHERE file_id = ?",
-            (status, row_count, byte_size, path, error, time.time(), file_id),
+            " finished_at = ? WHERE file_id = ? AND worker = ?",
+            (status, row_count, byte_size, path, error, time.time(), file_id, this_process()),
         )
 
     async def files(self, report_id: int, scope: str = LOCAL_USER) -> list[ReportFile]:
@@ -218,24 +254,51 @@ class SqliteReportRepository:
         )
         return _file(row) if row is not None else None
 
-    async def close_interrupted(self, report_id: int | None = None) -> list[ReportFile]:
-        """Files left queued or running by a process of this host that is gone (killed, or
-        stopped before it finished) become failed, saying so; those of a live process, here
-        or on another host, are left. Returns the files failed (of ``report_id`` alone when
-        given)."""
+    async def close_interrupted(
+        self, report_id: int | None = None, *, stale_after_s: float = STALE_AFTER_S, now: float | None = None
+    ) -> list[ReportFile]:
+        """Files left queued or running by a build that ended become failed, saying so: at once
+        when their process is one of this host that is gone (killed, or stopped before it
+        finished), and, on any host, when their heartbeat is older than ``stale_after_s`` (a
+        file claimed before heartbeats were kept counts from its claim). Those of a live
+        process that keeps beating, here or on another host, are left. Returns the files
+        failed (of ``report_id`` alone when given)."""
+        now = time.time() if now is None else now
+        horizon = now - stale_after_s
         only, params = ("AND report_id = ?", (report_id,)) if report_id is not None else ("", ())
         rows = await self.db.fetchall(
-            f"SELECT * FROM report_files WHERE status IN (?, ?) AND worker <> '' {only}",
-            (QUEUED, RUNNING, *params),
+            f"SELECT * FROM report_files WHERE status IN (?, ?) {only}", (QUEUED, RUNNING, *params)
         )
-        gone = [_file(r) for r in rows if owner_is_dead(str(r["worker"]))]
-        for file in gone:
-            await self.db.execute(
-                "UPDATE report_files SET status = ?, error = ?, finished_at = ?"
-                " WHERE file_id = ? AND status IN (?, ?)",
-                (FAILED, INTERRUPTED, time.time(), file.file_id, QUEUED, RUNNING),
-            )
-        return gone
+        failed = []
+        for row in rows:
+            worker = str(row["worker"])
+            if worker and owner_is_dead(worker):
+                failed_now = await self._fail(int(row["file_id"]), worker, INTERRUPTED, now)
+            elif _last_beat(row) < horizon:
+                failed_now = await self._fail(int(row["file_id"]), worker, STOPPED_BEATING, now, horizon)
+            else:
+                continue
+            if failed_now:
+                failed.append(_file(row))
+        return failed
+
+    async def _fail(
+        self, file_id: int, worker: str, why: str, now: float, stale_before: float | None = None
+    ) -> bool:
+        """Fail a file still queued or running under ``worker`` (one failed meanwhile and claimed
+        again is another build); with ``stale_before``, only if no beat has come since then, so
+        a build that beat after it was judged is never failed. Whether it was failed."""
+        unless_beat, beat = (
+            (" AND COALESCE(heartbeat_at, created_at) < ?", (stale_before,))
+            if stale_before is not None
+            else ("", ())
+        )
+        changed = await self.db.execute(
+            "UPDATE report_files SET status = ?, error = ?, finished_at = ?"
+            f" WHERE file_id = ? AND worker = ? AND status IN (?, ?){unless_beat}",
+            (FAILED, why, now, file_id, worker, QUEUED, RUNNING, *beat),
+        )
+        return changed > 0
 
     async def forget_files(self, file_ids: Sequence[int]) -> None:
         async with self.db.transaction() as conn:
@@ -260,6 +323,13 @@ def _record(row: Any) -> ReportRecord:
         created_at=float(row["created_at"]),
         scope=Scope.from_text(row["partners"]),
     )
+
+
+def _last_beat(row: Any) -> float:
+    """When the file's build last said it was at work (claimed before heartbeats were kept:
+    when it was claimed)."""
+    beat = row["heartbeat_at"]
+    return float(beat) if beat is not None else float(row["created_at"])
 
 
 def _file(row: Any) -> ReportFile:

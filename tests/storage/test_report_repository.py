@@ -135,6 +135,7 @@ async def test_a_file_whose_worker_is_gone_fails_when_listed(any_store: Store) -
     report_id = await any_store.reports.create(RECORD)
     gone = await any_store.reports.claim_file(report_id, "2026-10")
     live = await any_store.reports.claim_file(report_id, "2026-11")  # this process: alive
+    assert gone is not None and live is not None
     await any_store.db.execute(
         "UPDATE report_files SET worker = ? WHERE file_id = ?",
         (f"{socket.gethostname()}:{exited.pid}:1:process", gone),
@@ -175,3 +176,112 @@ async def test_a_slice_reads_the_areas_asked_for_by_primary_key(any_store: Store
     }
     assert part.customer_month["C2"].flags == {"HasAzure": True} and part.contributions == {}
     assert part.customers[0].is_nonprofit is False
+
+
+# A build recorded by a process of another machine: its pid cannot be checked from here.
+ELSEWHERE = "another-host.invalid:4242:777:process"
+
+
+async def _owned_elsewhere(store: Store, file_id: int, heartbeat_at: float | None) -> None:
+    await store.db.execute(
+        "UPDATE report_files SET worker = ?, heartbeat_at = ? WHERE file_id = ?",
+        (ELSEWHERE, heartbeat_at, file_id),
+    )
+
+
+async def test_another_hosts_build_that_stopped_beating_fails_and_is_claimed_again(any_store: Store) -> None:
+    import time
+
+    from storage.owners import this_process
+    from storage.reports import STALE_AFTER_S, STOPPED_BEATING
+
+    report_id = await any_store.reports.create(RECORD)
+    stale = await any_store.reports.claim_file(report_id, "2026-10")
+    fresh = await any_store.reports.claim_file(report_id, "2026-11")
+    assert stale is not None and fresh is not None
+    now = time.time()
+    await _owned_elsewhere(any_store, stale, now - STALE_AFTER_S - 1)
+    await _owned_elsewhere(any_store, fresh, now - STALE_AFTER_S + 60)
+    await any_store.db.execute("UPDATE report_files SET status = ? WHERE file_id = ?", (RUNNING, stale))
+
+    assert [f.file_id for f in await any_store.reports.close_interrupted()] == [stale]
+    failed = await any_store.reports.file(report_id, stale)
+    left = await any_store.reports.file(report_id, fresh)
+    assert failed is not None and left is not None
+    assert (failed.status, failed.error) == (FAILED, STOPPED_BEATING)
+    assert failed.finished_at is not None
+    assert (left.status, left.error) == (QUEUED, "")  # still beating, though from elsewhere
+    assert await any_store.reports.close_interrupted() == []
+
+    # The month is claimed again, by this process, with a heartbeat of its own.
+    assert await any_store.reports.claim_file(report_id, "2026-10") == stale
+    row = await any_store.db.fetchone(
+        "SELECT status, worker, heartbeat_at FROM report_files WHERE file_id = ?", (stale,)
+    )
+    assert row is not None
+    assert (row["status"], row["worker"]) == (QUEUED, this_process())
+    assert float(row["heartbeat_at"]) >= now
+    assert await any_store.reports.close_interrupted() == []
+
+
+async def test_a_file_without_a_heartbeat_is_judged_by_its_claim(any_store: Store) -> None:
+    """Files claimed before heartbeats were kept: stale once their claim is older than the horizon."""
+    import time
+
+    from storage.reports import STALE_AFTER_S, STOPPED_BEATING
+
+    report_id = await any_store.reports.create(RECORD)
+    old = await any_store.reports.claim_file(report_id, "2026-10")
+    recent = await any_store.reports.claim_file(report_id, "2026-11")
+    assert old is not None and recent is not None
+    now = time.time()
+    await any_store.db.execute(
+        "UPDATE report_files SET worker = '', heartbeat_at = NULL, created_at = ? WHERE file_id = ?",
+        (now - STALE_AFTER_S - 1, old),
+    )
+    await any_store.db.execute("UPDATE report_files SET heartbeat_at = NULL WHERE file_id = ?", (recent,))
+    assert [f.file_id for f in await any_store.reports.close_interrupted(report_id)] == [old]
+    files = {f.file_id: f for f in await any_store.reports.files(report_id)}
+    assert (files[old].status, files[old].error) == (FAILED, STOPPED_BEATING)
+    assert files[recent].status == QUEUED
+    # The horizon can be given: the same file is stale an hour later.
+    later = await any_store.reports.close_interrupted(now=now + STALE_AFTER_S + 1)
+    assert [f.file_id for f in later] == [recent]
+
+
+async def test_a_heartbeat_refreshes_only_the_workers_unfinished_files(any_store: Store) -> None:
+    report_id = await any_store.reports.create(RECORD)
+    queued = await any_store.reports.claim_file(report_id, "2026-09")
+    running = await any_store.reports.claim_file(report_id, "2026-10")
+    done = await any_store.reports.claim_file(report_id, "2026-11")
+    theirs = await any_store.reports.claim_file(report_id, "2026-12")
+    assert queued is not None and running is not None and done is not None and theirs is not None
+    await any_store.reports.progress(running, 10)
+    await any_store.reports.finish(done, DONE, row_count=1, byte_size=2, path="/x/f.csv")
+    await _owned_elsewhere(any_store, theirs, 1.0)
+
+    assert await any_store.reports.heartbeat(now=5e9) == 2
+    rows = await any_store.db.fetchall("SELECT file_id, heartbeat_at FROM report_files")
+    beats = {int(r["file_id"]): float(r["heartbeat_at"]) for r in rows}
+    assert (beats[queued], beats[running], beats[theirs]) == (5e9, 5e9, 1.0)
+    assert beats[done] < 5e9
+    assert await any_store.reports.heartbeat(ELSEWHERE, now=6e9) == 1
+
+
+async def test_a_build_failed_for_silence_and_claimed_elsewhere_is_not_overwritten(any_store: Store) -> None:
+    """The first builder was only slow: its late progress and outcome do not touch the month
+    another process now builds."""
+    report_id = await any_store.reports.create(RECORD)
+    file_id = await any_store.reports.claim_file(report_id, "2026-11")
+    assert file_id is not None
+    await any_store.reports.progress(file_id, 5)
+    # Failed for silence, then claimed again on another host.
+    await any_store.db.execute(
+        "UPDATE report_files SET status = ?, row_count = 0, worker = ? WHERE file_id = ?",
+        (QUEUED, ELSEWHERE, file_id),
+    )
+    await any_store.reports.progress(file_id, 50)
+    await any_store.reports.finish(file_id, DONE, row_count=90, byte_size=9, path="/x/late.csv")
+    again = await any_store.reports.file(report_id, file_id)
+    assert again is not None
+    assert (again.status, again.row_count, again.path) == (QUEUED, 0, "")

@@ -58,3 +58,28 @@ def test_no_table_is_created_or_altered_outside_the_migrations() -> None:
     allowed = {"schema_migrations", "``"}
     offenders = [o for o in offenders if not any(a in o for a in allowed)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_report_files_from_before_0017_gain_an_empty_heartbeat(backend: str, tmp_path: Path) -> None:
+    from storage.reports import STALE_AFTER_S, STOPPED_BEATING, ReportRecord
+
+    record = ReportRecord(
+        source="azure", columns=("CustomerID",), filters=(), month="2026-11", name="r", format="csv"
+    )
+    with empty_target(backend, tmp_path) as target:
+        async with await open_store(target) as store:
+            report_id = await store.reports.create(record)
+            await store.db.execute("ALTER TABLE report_files DROP COLUMN heartbeat_at")
+            await store.db.execute("DELETE FROM schema_migrations WHERE version = 17")
+            # A build claimed (by a process long gone, on another host) before the upgrade.
+            await store.db.execute(
+                "INSERT INTO report_files(report_id, month, status, created_at, worker) VALUES (?, ?, ?, ?, ?)",
+                (report_id, "2026-11", "running", 1.0, "another-host.invalid:7:7:process"),
+            )
+        async with await open_store(target) as store:
+            row = await store.db.fetchone("SELECT heartbeat_at FROM report_files")
+            assert row is not None and row[0] is None
+            [failed] = await store.reports.close_interrupted(stale_after_s=STALE_AFTER_S)
+            file = await store.reports.file(report_id, failed.file_id)
+            assert file is not None and file.error == STOPPED_BEATING
