@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from scripts.fixture_web import content
-from signals.classify import SignalClassifier, get_classifier, load_examples
+from signals.classify import Prediction, SignalClassifier, get_classifier, load_examples
 from signals.embed import default_embedder
 from signals.explain import (
     MAX_CLAUSES,
@@ -183,20 +183,34 @@ def test_one_scoring_pass_gives_the_probabilities_and_predictions_of_two(
     assert classifier.rescue is not None  # the default has a second opinion: exercise it
     vectors = default_embedder().encode(passages)
     probabilities, predictions = classifier.score(vectors, passages)
-    assert np.array_equal(probabilities, classifier.probabilities(vectors, passages))
-    first = classifier.decide(classifier.probabilities(vectors, passages))
-    missed = [i for i, p in enumerate(first) if p.label == NONE]
-    second = classifier.rescue.predict(vectors[missed], [passages[i] for i in missed])
-    for i, prediction in zip(missed, second, strict=True):
-        if prediction.label != NONE:
-            first[i] = prediction
+    expected, first, second = decided_rows(classifier, vectors, passages)
+    assert np.array_equal(probabilities, expected)
     assert predictions == first
     assert any(p.label != NONE for p in second)  # the rescue changed something here
+
+
+def decided_rows(
+    classifier: SignalClassifier, vectors: np.ndarray, texts: list[str]
+) -> tuple[np.ndarray, list[Prediction], list[Prediction]]:
+    """What the default decides, the slow way: its own probabilities and decisions, and for
+    each passage its second opinion rescues, the second opinion's probabilities and decision."""
+    assert classifier.rescue is not None
+    rows = classifier.probabilities(vectors, texts)
+    first = classifier.decide(rows)
+    missed = [i for i, p in enumerate(first) if p.label == NONE]
+    missed_texts = [texts[i] for i in missed]
+    second_rows = classifier.rescue.probabilities(vectors[missed], missed_texts)
+    second = classifier.rescue.predict(vectors[missed], missed_texts)
+    for i, row, prediction in zip(missed, second_rows, second, strict=True):
+        if prediction.label != NONE:
+            first[i] = prediction
+            rows[i] = row
+    return rows, first, second
 
 
 def test_classify_scored_returns_the_rows_it_decided_from(classifier: SignalClassifier) -> None:
     texts = fixture_web_passages()[:30]
     vectors = default_embedder().encode(texts)
     results, rows = classify_scored(texts, vectors, classifier, encode=default_embedder().encode)
-    assert np.array_equal(rows, classifier.probabilities(vectors, texts))
+    assert np.array_equal(rows, decided_rows(classifier, vectors, texts)[0])
     assert [r.signal_type for r in results] != [NONE] * len(texts)
