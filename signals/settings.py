@@ -44,7 +44,7 @@ class SignalSettings:
         default=DEFAULT_CLASSIFIER,
         metadata={
             "doc": "Classifier over embeddings. svm+kw+head (default): svm+kw, and where it says "
-            "none, the shipped two-stage head when it is sure (P(event) >= 0.95). head: the "
+            "none, the shipped two-stage head when it is sure (P(event) >= 0.85). head: the "
             "two-stage head alone (event vs none, then type; fitted on our examples and real "
             "labelled text; finds far more events in real news, notices and job ads, but emits "
             "far more false signals on web pages, see BENCHMARKS.md). Both need the bundled "

@@ -6,6 +6,7 @@ row ``head`` is the shipped two-stage head (signals/head.npz), fitted by scripts
 the training split and real text, never on the evaluation split.
 
     python scripts/devtools/eval_classifier.py [--examples DIR] [--methods a,b,...] [--markdown FILE]
+    python scripts/devtools/eval_classifier.py --fixture-web N [--variants svm+kw,head@0.5,svm+kw+head@0.9]
 
 Reports per approach: macro-F1 over the 18 signal types and ``none``, none-vs-signal precision
 and recall, expected calibration error (ECE), fit time; then per-type F1 and the reliability
@@ -15,11 +16,14 @@ curve of the best fitted approach (the one with the highest macro-F1).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from signals.classify import (
     HEAD_METHOD,
     METHODS,
+    RESCUED_METHOD,
     Example,
     SignalClassifier,
     embed_examples,
@@ -37,7 +42,8 @@ from signals.classify import (
     load_examples,
     reliability,
 )
-from signals.embed import default_embedder
+from signals.embed import Embedder, default_embedder, load_embedder
+from signals.settings import SignalSettings
 from signals.taxonomy import NONE, default_taxonomy
 
 
@@ -178,17 +184,37 @@ def main(argv: list[str] | None = None) -> int:
         "planted signals",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="with --fixture-web: classifiers to compare on the same pages in one process, "
+        "comma-separated: a method ('svm+kw'), 'head@T' (the head alone at event threshold T) "
+        "or 'svm+kw+head@T' (rescue at P(event) >= T for every type); default: the settings'",
+    )
+    parser.add_argument(
+        "--head", default="", help="with --fixture-web: a head file to measure instead of signals/head.npz"
+    )
     args = parser.parse_args(argv)
     if args.fixture_web:
         import asyncio
 
-        outcome = asyncio.run(fixture_web(args.fixture_web, args.seed))
-        print(
-            f"fixture web ({args.fixture_web} companies, seed {args.seed}): "
-            f"{outcome['documents']} pages, {outcome['planted']} planted signals, "
-            f"{outcome['found_right_type']:.1%} found with the right type; "
-            f"{outcome['emitted']} emitted, {outcome['not_planted']:.1%} not planted"
-        )
+        if args.head:
+            import signals.head
+
+            head_file = Path(args.head)
+            signals.head.shipped_head_path = lambda: head_file  # read by get_classifier
+
+        variants = [v.strip() for v in args.variants.split(",") if v.strip()] or [""]
+        outcomes = asyncio.run(fixture_web(args.fixture_web, args.seed, variants, args.examples))
+        for variant, outcome in zip(variants, outcomes, strict=True):
+            print(
+                f"fixture web ({args.fixture_web} companies, seed {args.seed}) "
+                f"[{variant or 'settings'}]: "
+                f"{outcome['documents']} pages, {outcome['planted']} planted signals, "
+                f"{outcome['found_right_type']:.1%} found with the right type; "
+                f"{outcome['emitted']} emitted, {outcome['not_planted']:.1%} not planted",
+                flush=True,
+            )
         return 0
     variants = [("f1", 0.3), ("f1", 0.0), ("precision", 0.5)]
     results, n_train, n_eval = run(args.examples, args.methods.split(","), variants)
@@ -211,19 +237,68 @@ def _same_text(planted: str, passage: str) -> bool:
     return bool(a) and len(a & b) / len(a) >= 0.6
 
 
-async def fixture_web(companies: int, seed: int) -> dict[str, float]:
+class _RememberingEmbedder:
+    """The embedder, remembering each text's vector, so that variants compared in one
+    process embed the pages once (vectors do not depend on the batch: signals/embed.py)."""
+
+    def __init__(self, inner: Embedder):
+        self.inner = inner
+        self.known: dict[str, np.ndarray] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.inner.encode(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.known[t] for t in texts])
+
+
+def variant_classifier(embedder: Embedder, variant: str, settings: SignalSettings) -> SignalClassifier:
+    """'method' or 'method@threshold' (see --variants) as a classifier."""
+    method, _, value = variant.partition("@")
+    classifier = get_classifier(
+        embedder,
+        examples_dir=settings.examples_dir,
+        method=method or settings.classifier,
+        persist=settings.cache_classifier,
+    )
+    if not value:
+        return classifier
+    threshold = float(value)
+    if method == HEAD_METHOD:
+        return dataclasses.replace(classifier, event_threshold=threshold)
+    if method == RESCUED_METHOD and classifier.rescue is not None:
+        rescue = classifier.rescue
+        every = dict.fromkeys(rescue.type_event_thresholds, threshold)
+        return dataclasses.replace(
+            classifier,
+            rescue=dataclasses.replace(rescue, event_threshold=threshold, type_event_thresholds=every),
+        )
+    raise ValueError(f"a threshold is only for {HEAD_METHOD} or {RESCUED_METHOD}: {variant}")
+
+
+async def fixture_web(
+    companies: int, seed: int, variants: Sequence[str] = ("",), examples_dir: str | None = None
+) -> list[dict[str, float]]:
     """Render the fixture web's company pages (home, about, contact, section indexes, every
-    visible post, forum and social posts), classify them with the default settings, and
-    compare with the world's planted signals. Thresholds are NOT tuned here."""
+    visible post, forum and social posts), classify them with the default settings (or each
+    of ``variants``, the fitted ones on ``examples_dir``), and compare with the world's
+    planted signals. Thresholds are NOT tuned here."""
     import hashlib
-    import tempfile
 
     from scripts.fixture_web.site import company_page, forum_page, social_page
     from scripts.fixture_web.world import World
-    from signals.pipeline import classify_pending
     from storage.customers import Customer
     from storage.documents import NewDocument
-    from storage.store import open_store
 
     world = World.generate(companies, seed)
     now = world.now
@@ -279,14 +354,44 @@ async def fixture_web(companies: int, seed: int) -> dict[str, float]:
             )
     urls = {d.url for d in docs}
     truth = [t for t in truth if t["url"] in urls]
+    settings = (
+        dataclasses.replace(SignalSettings(), examples_dir=examples_dir) if examples_dir else SignalSettings()
+    )
+    embedder = _RememberingEmbedder(load_embedder(settings.model, settings.batch_size))
+    outcomes = []
+    for variant in variants:
+        classifier = variant_classifier(embedder, variant, settings)
+        emitted = await _classify_world(world, customers, docs, embedder, classifier, settings)
+        outcomes.append({"documents": len(docs), **_compare(truth, emitted)})
+    return outcomes
+
+
+async def _classify_world(
+    world: Any,
+    customers: list[Any],
+    docs: list[Any],
+    embedder: Embedder,
+    classifier: SignalClassifier,
+    settings: SignalSettings,
+) -> list[Any]:
+    """The signals one classifier emits for the fixture web's pages, in a fresh store."""
+    import tempfile
+
+    from signals.pipeline import ClassifyPipeline
+    from storage.store import open_store
+
     with tempfile.TemporaryDirectory() as tmp:
         async with await open_store(Path(tmp) / "fixture.db") as store:
             await store.customers.upsert_all(customers)
             await store.documents.store(docs)
-            await classify_pending(store.signals)
+            await ClassifyPipeline(store.signals, embedder, classifier, settings).run()
             emitted = []
             for company in world.companies:
                 emitted.extend(await store.signals.by_customer(company.customer_id))
+    return emitted
+
+
+def _compare(truth: list[dict[str, Any]], emitted: list[Any]) -> dict[str, float]:
     found = 0
     missed = []
     for t in truth:
@@ -318,7 +423,6 @@ async def fixture_web(companies: int, seed: int) -> dict[str, float]:
         for signal_type, passage in wrong:
             print(f"  not planted: {signal_type}: {passage}", file=sys.stderr)
     return {
-        "documents": len(docs),
         "planted": len(truth),
         "found_right_type": found / max(1, len(truth)),
         "emitted": len(emitted),

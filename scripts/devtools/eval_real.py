@@ -10,7 +10,7 @@ fit-able source, i.e. the shipped one. Precision and recall count ``weak: false`
 except the event-vs-none flag of fintext (the source's own event/non-event judgement).
 ``--baseline`` also scores svm+kw fitted on our examples only, and the default svm+kw+head
 (svm+kw, then the head's leave-one-source-out predictions where svm+kw says none and
-P(event) >= 0.95).
+P(event) >= RESCUE_EVENT_THRESHOLD of signals/classify.py).
 
 Units: a sentence or paragraph as itself; a document as its title + first paragraph
 ("lead"); a job ad also as its first 300 characters and as its whole text; a biotech-news
