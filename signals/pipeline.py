@@ -92,6 +92,9 @@ def classify_scored(
     taxonomy = default_taxonomy()
     probabilities, raw = classifier.score(vectors, texts)
     predictions = [read_as_job_ad(text, prediction) for text, prediction in zip(texts, raw, strict=True)]
+    for i, (before, after) in enumerate(zip(raw, predictions, strict=True)):
+        if after != before:
+            probabilities[i] = told_as(probabilities[i], classifier.labels, after)
     explanations = explain_all(
         [
             ToExplain(text, prediction.label, vector, company, published)
@@ -111,6 +114,22 @@ def classify_scored(
         for text, prediction, explanation in zip(texts, predictions, explanations, strict=True)
     ]
     return results, probabilities
+
+
+def told_as(row: np.ndarray, labels: Sequence[str], prediction: Prediction) -> np.ndarray:
+    """A passage's probabilities once a later stage (the job-ad reading) has decided it: the
+    decided label at the decision's confidence, the rest shared as the classifier had it, so
+    the scores and the runner-up shown beside a label never contradict it."""
+    chosen = list(labels).index(prediction.label)
+    rest = np.delete(row, chosen)
+    out = np.empty_like(row, dtype=np.float64)
+    left = 1.0 - prediction.confidence
+    if rest.sum() > 0:
+        out[np.arange(len(row)) != chosen] = rest / rest.sum() * left
+    else:
+        out[:] = left / max(1, len(row) - 1)
+    out[chosen] = prediction.confidence
+    return out
 
 
 def read_as_job_ad(text: str, prediction: Prediction) -> Prediction:

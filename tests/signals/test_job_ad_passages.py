@@ -72,7 +72,7 @@ def test_classify_stdin_types_a_job_ad_by_its_title() -> None:
     import subprocess
     import sys
 
-    line = "Machine Learning Engineer. US citizenship and five years of experience are required."
+    line = "Statistician. Citizenship of the United States and an active government clearance are mandatory."
     done = subprocess.run(
         [sys.executable, "-m", "scripts.cli", "classify", "--stdin", "--json"],
         input=line + "\n",
@@ -81,4 +81,27 @@ def test_classify_stdin_types_a_job_ad_by_its_title() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout)["signal_type"] == "hiring_tech"
+    answer = json.loads(done.stdout)
+    assert answer["signal_type"] == "hiring_tech"
+    # the scores and the runner-up tell the label it was given, not the reading before the title
+    told = {s["label"]: s["probability"] for s in answer["scores"]}
+    assert told["hiring_tech"] == pytest.approx(answer["confidence"], abs=1e-3)
+    assert sum(told.values()) <= 1.0001
+    runner_up = answer["explanation"].get("runner_up")
+    assert runner_up is None or runner_up["label"] != "hiring_tech"
+
+
+def test_a_later_decision_is_told_with_its_own_probability() -> None:
+    import numpy as np
+
+    from signals.pipeline import told_as
+
+    labels = ("none", "hiring_tech", "product_launch", "funding")
+    row = np.array([0.9, 0.05, 0.05, 0.0])
+    told = told_as(row, labels, Prediction("hiring_tech", 0.6, "none", 0.9))
+    np.testing.assert_allclose(told, [0.4 * 0.9 / 0.95, 0.6, 0.4 * 0.05 / 0.95, 0.0])
+    assert told.sum() == pytest.approx(1.0)
+    alone = told_as(
+        np.array([0.0, 1.0, 0.0, 0.0]), labels, Prediction("hiring_tech", 0.7, "hiring_tech", 1.0)
+    )
+    np.testing.assert_allclose(alone, [0.1, 0.7, 0.1, 0.1])
