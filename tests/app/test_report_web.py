@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from scripts.web.app import create_app
 from storage.store import open_store
+from tests.support.forms import form_token
 from tests.support.report_world import MONTH, report_world
 
 
@@ -28,14 +29,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     asyncio.run(build())
     with TestClient(create_app(db)) as opened:
         yield opened
-
-
-def _token(client: TestClient) -> str:
-    page = client.get("/reports")
-    assert page.status_code == 200
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 def _form(token: str, action: str, **extra: str) -> dict[str, str]:
@@ -55,7 +48,7 @@ def _wait_done(client: TestClient, report_id: str) -> str:
 
 
 def test_forms_need_the_csrf_token(client: TestClient) -> None:
-    token = _token(client)
+    token = form_token(client, "/reports")
     assert client.post("/reports", data=_form("", "preview")).status_code == 403
     assert client.post("/reports", data=_form(token + "x", "preview")).status_code == 403
     # The right token without its cookie (another site's page) is refused too.
@@ -72,7 +65,7 @@ def test_forms_need_the_csrf_token(client: TestClient) -> None:
 
 
 def test_bad_choices_are_400_with_one_message(client: TestClient) -> None:
-    token = _token(client)
+    token = form_token(client, "/reports")
     page = client.post("/reports", data=_form(token, "download", columns="CustomerID,Bogus"))
     assert page.status_code == 400 and "unknown column(s) for azure: Bogus" in page.text
     page = client.post("/reports", data=_form(token, "preview", cluster="Nope"))
@@ -82,7 +75,7 @@ def test_bad_choices_are_400_with_one_message(client: TestClient) -> None:
 
 
 def test_preview_escapes_crawled_and_imported_text(client: TestClient) -> None:
-    token = _token(client)
+    token = form_token(client, "/reports")
     page = client.post("/reports", data=_form(token, "preview", columns="CustomerID,AccountName,WhyNow"))
     assert page.status_code == 200
     assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;click&#34;)" in page.text
@@ -91,7 +84,7 @@ def test_preview_escapes_crawled_and_imported_text(client: TestClient) -> None:
 
 
 def test_download_is_an_attachment_and_ids_reach_only_own_files(client: TestClient) -> None:
-    token = _token(client)
+    token = form_token(client, "/reports")
     created = client.post("/reports", data=_form(token, "download", format="xlsx", name="../../etc/passwd"),
                           follow_redirects=False)  # fmt: skip
     assert created.status_code == 303
@@ -113,7 +106,7 @@ def test_download_is_an_attachment_and_ids_reach_only_own_files(client: TestClie
 
 
 def test_only_urlencoded_forms_of_bounded_size(client: TestClient) -> None:
-    token = _token(client)
+    token = form_token(client, "/reports")
     assert client.post("/reports", json={"csrf_token": token}).status_code == 415
     big = client.post("/reports", data={"csrf_token": token, "name": "x" * 70_000})
     assert big.status_code == 413
@@ -124,5 +117,6 @@ def test_report_folder_is_beside_the_database(client: TestClient, tmp_path: Path
     from scripts.report_hub import reports_folder
 
     assert (
-        reports_folder(hub.store, hub.settings) == Path(hub.store.db.path).resolve().parent / "reports" / "hub"
+        reports_folder(hub.store, hub.settings)
+        == Path(hub.store.db.path).resolve().parent / "reports" / "hub"
     )

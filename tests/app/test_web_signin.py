@@ -23,6 +23,7 @@ from scripts.web.app import create_app
 from scripts.web.settings import WebSettings
 from storage.audit import AuditEntry
 from storage.store import open_store
+from tests.support.forms import form_token
 from tests.support.partner_world import (
     MONTH,
     P1_CUSTOMERS,
@@ -83,16 +84,8 @@ def _audit(db: Path) -> list[AuditEntry]:
     return entries
 
 
-def _login_token(client: TestClient) -> str:
-    page = client.get("/login")
-    assert page.status_code == 200
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
-
-
 def _sign_in(client: TestClient, name: str, password: str = PASSWORD, next_url: str = "/") -> Any:
-    token = _login_token(client)
+    token = form_token(client, "/login")
     return client.post(
         "/login", data={"username": name, "password": password, "csrf_token": token, "next": next_url}
     )
@@ -101,12 +94,6 @@ def _sign_in(client: TestClient, name: str, password: str = PASSWORD, next_url: 
 def _replace_cookie(client: TestClient, value: str) -> None:
     client.cookies.clear()
     client.cookies.set(auth.SESSION_COOKIE, value)
-
-
-def _page_token(client: TestClient) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/reports").text)
-    assert found is not None
-    return found.group(1)
 
 
 def test_without_a_session_pages_send_to_sign_in_and_forms_are_refused(anon: TestClient, db: Path) -> None:
@@ -234,11 +221,11 @@ def test_sign_out_ends_the_session_and_needs_its_token(db: Path) -> None:
 
 def test_a_form_token_belongs_to_its_session(db: Path) -> None:
     with _client(db) as first, _client(db) as second:
-        before_sign_in = _login_token(first)
+        before_sign_in = form_token(first, "/login")
         _sign_in(first, "erin")
         _sign_in(second, "erin")
-        theirs = _page_token(first)
-        assert _page_token(second) != theirs
+        theirs = form_token(first, "/reports")
+        assert form_token(second, "/reports") != theirs
         refused = second.post("/reports", data={"csrf_token": theirs, "action": "preview"})
         assert refused.status_code == 403
         assert second.post("/reports", data={"action": "preview"}).status_code == 403  # no token at all
@@ -341,7 +328,7 @@ def test_a_viewer_finds_only_their_own_reports_and_files(
     assert {r[0] for r in list(csv.reader(io.StringIO(mine.text.lstrip("\ufeff"))))[1:]} == set(P1_CUSTOMERS)
     assert vera.get(f"/reports/{built.p2_report}/files/{built.p2_file}").status_code == 404
     assert vera.get(f"/reports/{built.p1_report}/files/{built.p2_file}").status_code == 404
-    token = _page_token(vera)
+    token = form_token(vera, "/reports")
     assert vera.post(f"/reports/{built.p2_report}/delete", data={"csrf_token": token}).status_code == 404
     preview = vera.post(
         "/reports",
