@@ -104,15 +104,14 @@ def example_weight(example: Example, furniture_weight: float) -> float:
 
 
 def example_table(
-    examples: Sequence[Example], vectors: np.ndarray, furniture_weight: float | None = None
+    examples: Sequence[Example], vectors: np.ndarray, furniture_weight: float = FURNITURE_WEIGHT
 ) -> Table:
-    weight = FURNITURE_WEIGHT if furniture_weight is None else furniture_weight
     texts = [e.text for e in examples]
     return Table(
         features_of(texts, vectors),
         np.array([e.label != NONE for e in examples]),
         np.array([e.label if e.label != NONE else "" for e in examples]),
-        np.array([example_weight(e, weight) for e in examples]),
+        np.array([example_weight(e, furniture_weight) for e in examples]),
         np.array(["examples"] * len(examples)),
         np.zeros(len(examples), dtype=bool),
     )
@@ -202,7 +201,7 @@ def best_event_threshold(by_source: dict[str, tuple[np.ndarray, np.ndarray]]) ->
 
 
 def load_all(
-    embedder: Embedder, furniture_weight: float | None = None
+    embedder: Embedder, furniture_weight: float = FURNITURE_WEIGHT
 ) -> tuple[list[Example], Table, list[devset.Unit], Table]:
     # The evaluation split stays out, so the own-split table can still score the shipped head.
     examples = [e for e in load_examples() if e.split == "train"]
